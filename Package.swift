@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+// Metronome: an open-loop, arrival-rate load generator. No package dependencies by design.
+import PackageDescription
+
+let package = Package(
+    name: "Metronome",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "metronome", targets: ["metronome"]),
+        .executable(name: "llmsim", targets: ["llmsim"]),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .target(name: "MetronomeCore", dependencies: ["CLinux"]),
+        .executableTarget(name: "metronome", dependencies: ["MetronomeCore"]),
+        .target(name: "LLMSim", dependencies: ["MetronomeCore", "CLinux"]),
+        .executableTarget(name: "llmsim", dependencies: ["LLMSim"]),
+        .testTarget(
+            name: "MetronomeCoreTests",
+            dependencies: ["MetronomeCore"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(name: "LLMSimTests", dependencies: ["LLMSim", "MetronomeCore"]),
+    ]
+)

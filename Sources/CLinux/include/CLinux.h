@@ -1,0 +1,53 @@
+// Exposes the Linux calls Swift's Glibc module leaves out: epoll, timerfd, signalfd, prctl.
+#ifndef METRONOME_CLINUX_H
+#define METRONOME_CLINUX_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <netdb.h>
+
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+// prctl is variadic, which Swift cannot call.
+static inline int clinux_set_timer_slack_ns(unsigned long ns) {
+    return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0);
+}
+
+// errno is a macro over a thread-local; reading it through a function keeps Swift honest.
+static inline int clinux_errno(void) { return errno; }
+
+// epoll_event is packed on x86_64; Swift cannot always reach a packed union field, so these do.
+static inline uint64_t clinux_epoll_event_data(const struct epoll_event *e) { return e->data.u64; }
+static inline uint32_t clinux_epoll_event_events(const struct epoll_event *e) { return e->events; }
+static inline struct epoll_event clinux_epoll_event_make(uint32_t events, uint64_t data) {
+    struct epoll_event e;
+    e.events = events;
+    e.data.u64 = data;
+    return e;
+}
+
+// sigset_t manipulation is macro-heavy in some libcs.
+static inline int clinux_block_signals_for_signalfd(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    return pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+// accept4 is a GNU extension that Glibc's Swift overlay does not surface.
+static inline int clinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
+
+#endif

@@ -1,0 +1,127 @@
+// epoll, one timerfd with absolute deadlines, and a signalfd: everything one loop thread waits on.
+import CLinux
+import Glibc
+
+/// A ready descriptor as the loop sees it: the 64-bit token it was registered with, and its events.
+public struct PollEvent {
+    public let token: UInt64
+    public let events: UInt32
+
+    public var isReadable: Bool { events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 }
+    public var isWritable: Bool { events & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 }
+    public var isError: Bool { events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 }
+}
+
+/// Owned by one thread. Tokens `timerToken` and `signalToken` are reserved for the poller's own fds.
+public final class Poller {
+    public static let timerToken: UInt64 = .max
+    public static let signalToken: UInt64 = .max - 1
+
+    /// Edge-triggered read, write and peer-hang-up: registered once per socket, never modified.
+    public static let socketEvents: UInt32 = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
+    public static let readEvents: UInt32 = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
+
+    private let epollFD: Int32
+    private let timerFD: Int32
+    private var signalFD: Int32 = -1
+    private let events: UnsafeMutablePointer<epoll_event>
+    private let capacity: Int
+    /// The deadline the timerfd is armed for, or 0. Re-armed only when the earliest deadline moves
+    /// earlier or the armed one has fired: each `timerfd_settime` costs ~850 ns.
+    private var armedDeadlineNs: UInt64 = 0
+
+    public init(capacity: Int = 1024) throws {
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw SystemError("epoll_create1", errno: currentErrno()) }
+        timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
+        guard timerFD >= 0 else { throw SystemError("timerfd_create", errno: currentErrno()) }
+        self.capacity = capacity
+        events = .allocate(capacity: capacity)
+        events.initialize(repeating: epoll_event(), count: capacity)
+        try add(timerFD, events: EPOLLIN.rawValue, token: Poller.timerToken)
+    }
+
+    deinit {
+        events.deallocate()
+        closeDescriptor(timerFD)
+        if signalFD >= 0 { closeDescriptor(signalFD) }
+        closeDescriptor(epollFD)
+    }
+
+    /// Routes SIGINT and SIGTERM to this poller (blocked for the calling thread; threads created
+    /// afterwards inherit the mask, so the signal reaches only the signalfd).
+    public func watchTerminationSignals() throws {
+        var mask = sigset_t()
+        _ = clinux_block_signals_for_signalfd(&mask)
+        signalFD = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard signalFD >= 0 else { throw SystemError("signalfd", errno: currentErrno()) }
+        try add(signalFD, events: EPOLLIN.rawValue, token: Poller.signalToken)
+    }
+
+    /// Reads the pending signal, if any: its number.
+    public func takeSignal() -> Int32? {
+        var info = signalfd_siginfo()
+        let n = withUnsafeMutableBytes(of: &info) { readSome(signalFD, $0.baseAddress!, $0.count) }
+        if case .bytes = n { return Int32(info.ssi_signo) }
+        return nil
+    }
+
+    public func add(_ fd: Int32, events: UInt32, token: UInt64) throws {
+        var event = clinux_epoll_event_make(events, token)
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else {
+            throw SystemError("epoll_ctl add", errno: currentErrno())
+        }
+    }
+
+    /// Adds a socket on the hot path: failure is an errno value (ENOMEM, ENOSPC), not a throw.
+    @inline(__always)
+    public func register(_ fd: Int32, events: UInt32, token: UInt64) -> Int32 {
+        var event = clinux_epoll_event_make(events, token)
+        return epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : currentErrno()
+    }
+
+    /// Closing a descriptor removes it from epoll; this is for descriptors that stay open.
+    public func remove(_ fd: Int32) {
+        var event = epoll_event()
+        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &event)
+    }
+
+    /// Makes sure the loop wakes by `deadlineNs` (CLOCK_MONOTONIC). 0 means no deadline.
+    @inline(__always)
+    public func wake(byNs deadlineNs: UInt64, nowNs: UInt64) {
+        guard deadlineNs != 0 else { return }
+        if armedDeadlineNs != 0 && armedDeadlineNs > nowNs && armedDeadlineNs <= deadlineNs { return }
+        var spec = itimerspec()
+        spec.it_value.tv_sec = Int(deadlineNs / 1_000_000_000)
+        spec.it_value.tv_nsec = Int(deadlineNs % 1_000_000_000)
+        _ = timerfd_settime(timerFD, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+        armedDeadlineNs = deadlineNs
+    }
+
+    /// Clears a fired timer so edge-less level-triggered epoll stops reporting it.
+    @inline(__always)
+    public func acknowledgeTimer() {
+        var expirations: UInt64 = 0
+        _ = withUnsafeMutableBytes(of: &expirations) { readSome(timerFD, $0.baseAddress!, 8) }
+        armedDeadlineNs = 0
+    }
+
+    /// Waits for events: `timeoutMs` -1 blocks (the timerfd bounds the wait), 0 polls.
+    /// Returns the number of events, read with `event(at:)`.
+    @inline(__always)
+    public func wait(timeoutMs: Int32) -> Int {
+        while true {
+            let n = epoll_wait(epollFD, events, Int32(capacity), timeoutMs)
+            if n >= 0 { return Int(n) }
+            let code = currentErrno()
+            if code == EINTR { continue }
+            preconditionFailure("epoll_wait: \(errnoDescription(code))")
+        }
+    }
+
+    @inline(__always)
+    public func event(at index: Int) -> PollEvent {
+        let pointer = events + index
+        return PollEvent(token: clinux_epoll_event_data(pointer), events: clinux_epoll_event_events(pointer))
+    }
+}

@@ -1,0 +1,90 @@
+// One funnel for the syscalls on the hot path: EINTR retried inside, EAGAIN a value, errno read once.
+import CLinux
+import Glibc
+
+/// A failed setup call, thrown up to `main`, which prints it and exits non-zero.
+public struct SystemError: Error, CustomStringConvertible, Sendable {
+    public let call: String
+    public let errno: Int32
+    public init(_ call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
+    public var description: String { "\(call): \(errnoDescription(errno))" }
+}
+
+public func errnoDescription(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "errno \(code)" }
+    return String(cString: text)
+}
+
+/// errno must be read right after the failing call, before anything else can overwrite it.
+@inline(never)
+func currentErrno() -> Int32 { clinux_errno() }
+
+/// What a non-blocking read or write did. Failures are values: the loop counts them, never throws.
+public enum IOResult: Equatable {
+    case bytes(Int)
+    case wouldBlock
+    case endOfFile
+    case failed(Int32)
+}
+
+/// `read(2)`, retried on EINTR.
+@inline(__always)
+public func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> IOResult {
+    while true {
+        let n = Glibc.read(fd, buffer, count)
+        if n > 0 { return .bytes(n) }
+        if n == 0 { return .endOfFile }
+        let code = currentErrno()
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+        return .failed(code)
+    }
+}
+
+/// `writev(2)` with MSG_NOSIGNAL semantics (SIGPIPE is ignored at start), retried on EINTR.
+@inline(__always)
+public func writeSome(_ fd: Int32, _ vectors: UnsafePointer<iovec>, _ vectorCount: Int32) -> IOResult {
+    while true {
+        let n = Glibc.writev(fd, vectors, vectorCount)
+        if n >= 0 { return .bytes(n) }
+        let code = currentErrno()
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+        return .failed(code)
+    }
+}
+
+/// `write(2)` of one buffer, retried on EINTR.
+@inline(__always)
+public func writeSome(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> IOResult {
+    while true {
+        let n = Glibc.write(fd, buffer, count)
+        if n >= 0 { return .bytes(n) }
+        let code = currentErrno()
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+        return .failed(code)
+    }
+}
+
+/// `close(2)`. EBADF is a programmer error (a double close would close someone else's fd later).
+@inline(__always)
+public func closeDescriptor(_ fd: Int32) {
+    if Glibc.close(fd) != 0 {
+        let code = currentErrno()
+        precondition(code != EBADF, "close on a bad file descriptor \(fd)")
+    }
+}
+
+/// SIGPIPE would kill the process on a write to a reset socket; a reset must be a counted outcome.
+public func ignoreSIGPIPE() {
+    signal(SIGPIPE, SIG_IGN)
+}
+
+/// Timer wake-ups default to 50 µs of slack; a load generator wants its deadlines kept.
+public func tightenTimerSlack() {
+    _ = clinux_set_timer_slack_ns(1)
+}
