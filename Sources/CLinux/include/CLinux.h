@@ -2,9 +2,6 @@
 #ifndef METRONOME_CLINUX_H
 #define METRONOME_CLINUX_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <netdb.h>
 
 #include <sys/epoll.h>
@@ -12,7 +9,6 @@
 #include <sys/signalfd.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,7 +43,9 @@ static inline int clinux_block_signals_for_signalfd(sigset_t *set) {
     return pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-// accept4 is a GNU extension that Glibc's Swift overlay does not surface.
+// accept4 is declared only under _GNU_SOURCE, and defining that here would make this module's view
+// of the system headers differ from Glibc's; the symbol is in every glibc since 2.10.
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 static inline int clinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 
 #endif

@@ -125,3 +125,10 @@ public final class Poller {
         return PollEvent(token: clinux_epoll_event_data(pointer), events: clinux_epoll_event_events(pointer))
     }
 }
+
+/// Blocks SIGINT and SIGTERM in the calling thread (and threads it creates later), so they arrive
+/// only through a poller's signalfd, never as an asynchronous handler in a random thread.
+public func blockTerminationSignals() {
+    var mask = sigset_t()
+    _ = clinux_block_signals_for_signalfd(&mask)
+}

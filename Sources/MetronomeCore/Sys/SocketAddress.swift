@@ -18,7 +18,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         hints.ai_flags = AI_ADDRCONFIG
         var result: UnsafeMutablePointer<addrinfo>?
         var status = getaddrinfo(host, String(port), &hints, &result)
-        if status == EAI_NONAME || status == EAI_ADDRFAMILY || status == EAI_FAIL {
+        if status == EAI_NONAME || status == EAI_FAIL {
             // AI_ADDRCONFIG hides ::1 on hosts whose only IPv6 address is loopback.
             hints.ai_flags = 0
             status = getaddrinfo(host, String(port), &hints, &result)

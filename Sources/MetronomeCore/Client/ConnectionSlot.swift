@@ -1,0 +1,91 @@
+// Per-connection state, kept in a slab allocated once; slots link into intrusive lists.
+
+enum SlotState: UInt8 {
+    case free
+    case connecting
+    case idle
+    /// Carrying a request: writing it or waiting for its response.
+    case busy
+}
+
+struct ConnectionSlot {
+    var fd: Int32 = -1
+    /// Bumped whenever the slot is freed, so a late epoll event for an old socket is dropped.
+    var generation: UInt32 = 0
+    var state: SlotState = .free
+    /// Whether the connection carried a request before the current one (for the stale keep-alive retry).
+    var reused = false
+    var stage: Int32 = 0
+    var prev: Int32 = -1
+    var next: Int32 = -1
+    /// `t`: intended start from the schedule.
+    var intendedNs: UInt64 = 0
+    /// `s`: first byte of the request written.
+    var sentNs: UInt64 = 0
+    /// Connect or request timeout, absolute. Lists stay sorted by it because every slot in one list
+    /// got the same timeout added to a monotonic clock.
+    var deadlineNs: UInt64 = 0
+    var sequence: UInt64 = 0
+    var written = 0
+    var receivedBytes = 0
+}
+
+/// A doubly linked list threaded through the slab by index.
+struct SlotList {
+    var head: Int32 = -1
+    var tail: Int32 = -1
+    var count = 0
+}
+
+/// The slab: `capacity` slots with their links. All list operations are O(1).
+struct ConnectionSlab {
+    let slots: UnsafeMutablePointer<ConnectionSlot>
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: ConnectionSlot(), count: capacity)
+    }
+
+    func deallocate() {
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+    }
+
+    @inline(__always)
+    func pushBack(_ index: Int32, to list: inout SlotList) {
+        slots[Int(index)].prev = list.tail
+        slots[Int(index)].next = -1
+        if list.tail >= 0 { slots[Int(list.tail)].next = index } else { list.head = index }
+        list.tail = index
+        list.count += 1
+    }
+
+    @inline(__always)
+    func remove(_ index: Int32, from list: inout SlotList) {
+        let prev = slots[Int(index)].prev
+        let next = slots[Int(index)].next
+        if prev >= 0 { slots[Int(prev)].next = next } else { list.head = next }
+        if next >= 0 { slots[Int(next)].prev = prev } else { list.tail = prev }
+        slots[Int(index)].prev = -1
+        slots[Int(index)].next = -1
+        list.count -= 1
+    }
+
+    @inline(__always)
+    func popFront(_ list: inout SlotList) -> Int32? {
+        let index = list.head
+        guard index >= 0 else { return nil }
+        remove(index, from: &list)
+        return index
+    }
+
+    @inline(__always)
+    func popBack(_ list: inout SlotList) -> Int32? {
+        let index = list.tail
+        guard index >= 0 else { return nil }
+        remove(index, from: &list)
+        return index
+    }
+}

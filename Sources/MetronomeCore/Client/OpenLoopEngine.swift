@@ -1,0 +1,546 @@
+// The open-loop engine: one thread fires requests on the arrival schedule and never waits for answers.
+import CLinux
+import Glibc
+
+public struct EngineConfig: Sendable {
+    public var address: SocketAddress
+    public var plan: RatePlan
+    public var process: ArrivalProcess
+    public var seed: UInt64
+    public var maxConnections = 10_000
+    public var maxQueue = 100_000
+    public var connectTimeoutNs: UInt64 = 10_000_000_000
+    /// Counted from the request's first byte written: the queue wait before it is the generator's,
+    /// and shows in latency and send lag instead.
+    public var requestTimeoutNs: UInt64 = 120_000_000_000
+    /// How long in-flight requests may finish after the plan ends.
+    public var drainNs: UInt64 = 120_000_000_000
+    /// The drain after SIGINT/SIGTERM is short: the user asked to stop.
+    public var interruptDrainNs: UInt64 = 3_000_000_000
+    /// Take SIGINT/SIGTERM through a signalfd (the CLI); tests leave signals alone.
+    public var handlesSignals = false
+
+    public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
+        self.address = address
+        self.plan = plan
+        self.process = process
+        self.seed = seed
+    }
+}
+
+public struct EngineResult: Sendable {
+    /// Monotonic time of the plan's zero.
+    public var startNs: UInt64
+    /// How much of the plan ran: its whole duration, or less when interrupted.
+    public var planElapsedNs: UInt64
+    /// From the plan's zero to the end of the drain.
+    public var totalElapsedNs: UInt64
+    public var interruptedBySignal: Int32?
+    public var loopCPUSeconds: Double
+}
+
+/// A struct so that its mutable state is plain stored properties (no class exclusivity checks on
+/// the hot path); per-connection state lives in slabs reached through `let` pointers.
+public struct OpenLoopEngine<Scanner: ResponseScanner> {
+    private let config: EngineConfig
+    private let template: RequestTemplate
+    public let stats: RunStats
+    private let poller: Poller
+    private var schedule: ArrivalSchedule
+    private let stageStartsNs: [UInt64]
+
+    private let slab: ConnectionSlab
+    private let parsers: UnsafeMutablePointer<ResponseParser>
+    private let scanners: UnsafeMutablePointer<Scanner>
+    private let digits: UnsafeMutablePointer<UInt8>
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private let readBuffer: UnsafeMutableRawPointer
+    private static var readBufferSize: Int { 64 * 1024 }
+    private static var digitsStride: Int { RequestTemplate.maxSequenceWidth }
+
+    private var free = SlotList()
+    private var connecting = SlotList()
+    private var idle = SlotList()
+    private var busy = SlotList()
+    private var queue: RequestQueue
+
+    private var startNs: UInt64 = 0
+    private var nextArrivalNs: UInt64? = nil
+    private var currentStage = 0
+    private var nextSequence: UInt64 = 0
+    private var planDone = false
+    private var planEndNs: UInt64 = 0
+    private var drainDeadlineNs: UInt64 = 0
+    private var interruptedBy: Int32? = nil
+
+    public init(config: EngineConfig, template: RequestTemplate, stats: RunStats) throws {
+        precondition(config.maxConnections > 0 && config.maxConnections < Int(Int32.max))
+        self.config = config
+        self.template = template
+        self.stats = stats
+        poller = try Poller(capacity: 1024)
+        if config.handlesSignals { try poller.watchTerminationSignals() }
+        schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed)
+        stageStartsNs = config.plan.stages.map(\.startNs)
+        slab = ConnectionSlab(capacity: config.maxConnections)
+        parsers = .allocate(capacity: config.maxConnections)
+        parsers.initialize(repeating: ResponseParser(), count: config.maxConnections)
+        scanners = .allocate(capacity: config.maxConnections)
+        for index in 0..<config.maxConnections { (scanners + index).initialize(to: Scanner()) }
+        digits = .allocate(capacity: config.maxConnections * Self.digitsStride)
+        digits.initialize(repeating: UInt8(ascii: "0"), count: config.maxConnections * Self.digitsStride)
+        iovecs = .allocate(capacity: 3)
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
+        queue = RequestQueue(capacity: config.maxQueue)
+        for index in 0..<Int32(config.maxConnections) { slab.pushBack(index, to: &free) }
+    }
+
+    /// Runs the plan, then the drain, and returns; the stats hold everything measured.
+    /// Consumes the engine: its buffers are released at the end.
+    public consuming func run() -> EngineResult {
+        let cpuStart = threadCPUSeconds()
+        startNs = monotonicNs()
+        nextArrivalNs = schedule.next().map { startNs &+ $0 }
+        if nextArrivalNs == nil { endPlan(atNs: startNs &+ config.plan.totalDurationNs) }
+        while true {
+            let now = monotonicNs()
+            stats.live.set(LiveCounter.elapsedNs.rawValue, now &- startNs)
+            if !planDone { dispatchDue(now) }
+            expireTimeouts(monotonicNs())
+            if planDone {
+                if queue.isEmpty && busy.count == 0 && now >= planEndNs { break }
+                if now >= drainDeadlineNs { break }
+            }
+            waitForEvents(now: monotonicNs())
+        }
+        let endNs = monotonicNs()
+        countUnfinished()
+        releaseEverything()
+        return EngineResult(startNs: startNs, planElapsedNs: planEndNs &- startNs, totalElapsedNs: endNs &- startNs,
+                            interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart)
+    }
+
+    // MARK: Schedule
+
+    private mutating func dispatchDue(_ now: UInt64) {
+        while let due = nextArrivalNs, due <= now {
+            let offset = due &- startNs
+            while currentStage + 1 < stageStartsNs.count && offset >= stageStartsNs[currentStage + 1] { currentStage += 1 }
+            let request = QueuedRequest(intendedNs: due, sequence: nextSequence, stage: Int32(currentStage))
+            nextSequence &+= 1
+            stats.add(.scheduled, stage: currentStage)
+            submit(request, now: now)
+            if let next = schedule.next() {
+                nextArrivalNs = startNs &+ next
+            } else {
+                nextArrivalNs = nil
+                endPlan(atNs: startNs &+ config.plan.totalDurationNs)
+            }
+        }
+    }
+
+    private mutating func endPlan(atNs endNs: UInt64) {
+        planDone = true
+        planEndNs = endNs
+        drainDeadlineNs = endNs &+ config.drainNs
+    }
+
+    private mutating func submit(_ request: QueuedRequest, now: UInt64) {
+        if let index = slab.popBack(&idle) {
+            send(request, on: index, now: now)
+            return
+        }
+        guard !queue.isFull else {
+            stats.count(.dropped, stage: Int(request.stage))
+            return
+        }
+        queue.pushBack(request)
+        stats.live.add(LiveCounter.queued.rawValue)
+        openConnectionsForQueue(now: now)
+    }
+
+    private mutating func takeQueued() -> QueuedRequest? {
+        guard let request = queue.popFront() else { return nil }
+        stats.live.subtract(LiveCounter.queued.rawValue)
+        return request
+    }
+
+    // MARK: Connections
+
+    /// Opens connections while more requests wait than connects are under way, up to the cap.
+    private mutating func openConnectionsForQueue(now: UInt64) {
+        while queue.count > connecting.count, let index = slab.popFront(&free) {
+            openConnection(index, now: now)
+        }
+    }
+
+    private mutating func openConnection(_ index: Int32, now: UInt64) {
+        let result = startConnect(to: config.address)
+        let fd: Int32
+        switch result {
+        case .failed(let code):
+            slab.pushBack(index, to: &free)
+            failQueuedConnect(errno: code, now: now)
+            return
+        case .connected(let descriptor), .inProgress(let descriptor):
+            fd = descriptor
+        }
+        let slot = slab.slots + Int(index)
+        slot.pointee.fd = fd
+        slot.pointee.reused = false
+        let token = UInt64(slot.pointee.generation) << 32 | UInt64(UInt32(index))
+        let registerError = poller.register(fd, events: Poller.socketEvents, token: token)
+        if registerError != 0 {
+            closeDescriptor(fd)
+            slot.pointee.fd = -1
+            slab.pushBack(index, to: &free)
+            failQueuedConnect(errno: registerError, now: now)
+            return
+        }
+        stats.live.add(LiveCounter.openConnections.rawValue)
+        stats.live.add(LiveCounter.connectionsOpened.rawValue)
+        if case .connected = result {
+            becomeIdle(index, now: now)
+        } else {
+            slot.pointee.state = .connecting
+            slot.pointee.deadlineNs = now &+ config.connectTimeoutNs
+            slab.pushBack(index, to: &connecting)
+        }
+    }
+
+    /// A connect failed: the request that asked for it (the queue's head) carries the failure.
+    private mutating func failQueuedConnect(errno code: Int32, now: UInt64) {
+        guard let request = takeQueued() else { return }
+        let outcome: Outcome = switch code {
+        case ECONNREFUSED: .connectRefused
+        case ETIMEDOUT: .connectTimeout
+        default: .connectError
+        }
+        stats.count(outcome, stage: Int(request.stage))
+    }
+
+    private mutating func connectFinished(_ index: Int32, now: UInt64) {
+        let slot = slab.slots + Int(index)
+        let code = pendingSocketError(slot.pointee.fd)
+        if code == EINPROGRESS || code == EALREADY { return }
+        slab.remove(index, from: &connecting)
+        if code != 0 {
+            closeSlot(index)
+            failQueuedConnect(errno: code, now: now)
+            return
+        }
+        becomeIdle(index, now: now)
+    }
+
+    /// A connection ready for a request takes the oldest waiting one, or joins the idle stack
+    /// (LIFO, so the pool reuses warm connections and lets the rest expire on the server).
+    private mutating func becomeIdle(_ index: Int32, now: UInt64) {
+        if let request = takeQueued() {
+            send(request, on: index, now: now)
+        } else {
+            slab.slots[Int(index)].state = .idle
+            slab.pushBack(index, to: &idle)
+        }
+    }
+
+    private mutating func closeSlot(_ index: Int32) {
+        let slot = slab.slots + Int(index)
+        closeDescriptor(slot.pointee.fd)
+        slot.pointee.fd = -1
+        slot.pointee.state = .free
+        slot.pointee.generation &+= 1
+        slab.pushBack(index, to: &free)
+        stats.live.subtract(LiveCounter.openConnections.rawValue)
+    }
+
+    // MARK: Requests
+
+    private mutating func send(_ request: QueuedRequest, on index: Int32, now: UInt64) {
+        let slot = slab.slots + Int(index)
+        slot.pointee.state = .busy
+        slot.pointee.intendedNs = request.intendedNs
+        slot.pointee.sentNs = now
+        slot.pointee.stage = request.stage
+        slot.pointee.sequence = request.sequence
+        slot.pointee.written = 0
+        slot.pointee.receivedBytes = 0
+        slot.pointee.deadlineNs = now &+ config.requestTimeoutNs
+        slab.pushBack(index, to: &busy)
+        if let field = template.sequenceField { writeSequence(request.sequence, width: field.count, slot: index) }
+        parsers[Int(index)].begin(isHeadRequest: template.isHeadRequest)
+        scanners[Int(index)].begin(intendedNs: request.intendedNs, sentNs: now)
+        stats.live.add(LiveCounter.inFlight.rawValue)
+        stats.add(.sent, stage: Int(request.stage))
+        stats.recordSendLag(now &- request.intendedNs, stage: Int(request.stage))
+        continueWriting(index, now: now)
+    }
+
+    private func writeSequence(_ sequence: UInt64, width: Int, slot index: Int32) {
+        let field = digits + Int(index) * Self.digitsStride
+        var value = sequence
+        var position = width - 1
+        while position >= 0 {
+            field[position] = UInt8(truncatingIfNeeded: value % 10) &+ UInt8(ascii: "0")
+            value /= 10
+            position -= 1
+        }
+    }
+
+    private mutating func continueWriting(_ index: Int32, now: UInt64) {
+        let slot = slab.slots + Int(index)
+        let field = UnsafeRawPointer(digits + Int(index) * Self.digitsStride)
+        while slot.pointee.written < template.count {
+            let count = template.vectors(from: slot.pointee.written, digits: field, into: iovecs)
+            switch writeSome(slot.pointee.fd, iovecs, count) {
+            case .bytes(let n):
+                slot.pointee.written += n
+            case .wouldBlock, .endOfFile:
+                return // EPOLLOUT (edge-triggered, registered once) resumes the write.
+            case .failed:
+                failBusy(index, now: now, closedEarly: true)
+                return
+            }
+        }
+    }
+
+    private mutating func readResponse(_ index: Int32) {
+        let slot = slab.slots + Int(index)
+        while true {
+            let result = readSome(slot.pointee.fd, readBuffer, Self.readBufferSize)
+            let now = monotonicNs()
+            switch result {
+            case .bytes(let n):
+                slot.pointee.receivedBytes += n
+                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now)
+                let step = parsers[Int(index)].parse(UnsafeRawBufferPointer(start: readBuffer, count: n), into: &sink)
+                switch step {
+                case .needMore:
+                    // A short read drained the socket; edge-triggered epoll reports the next bytes.
+                    if n < Self.readBufferSize { return }
+                case .complete(let consumed):
+                    let reusable = parsers[Int(index)].keepAlive && consumed == n
+                        && slot.pointee.written == template.count
+                    completeResponse(index, now: now, reusable: reusable)
+                    return
+                case .failed:
+                    endBusy(index, outcome: .protocolError, close: true)
+                    return
+                }
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now)
+                if case .complete = parsers[Int(index)].endOfInput(into: &sink) {
+                    completeResponse(index, now: now, reusable: false)
+                } else {
+                    failBusy(index, now: now, closedEarly: true)
+                }
+                return
+            case .failed:
+                failBusy(index, now: now, closedEarly: true)
+                return
+            }
+        }
+    }
+
+    private mutating func completeResponse(_ index: Int32, now: UInt64, reusable: Bool) {
+        let slot = slab.slots + Int(index)
+        let stage = Int(slot.pointee.stage)
+        let status = parsers[Int(index)].status
+        stats.add(.completed, stage: stage)
+        stats.add(.responseBodyBytes, stage: stage, UInt64(parsers[Int(index)].bodyBytes))
+        stats.statusCounts.add(min(max(status, 0), 599))
+        var outcome = Outcome.httpError
+        if status >= 200 && status < 300 {
+            outcome = scanners[Int(index)].finishSuccess(nowNs: now, stats: stats, stage: stage)
+            if outcome == .success {
+                stats.recordSuccess(latencyNs: now &- slot.pointee.intendedNs, serviceNs: now &- slot.pointee.sentNs, stage: stage)
+            }
+        }
+        endBusy(index, outcome: outcome, close: !reusable)
+        if reusable {
+            slot.pointee.reused = true
+            becomeIdle(index, now: now)
+        }
+    }
+
+    /// The connection failed under a request. A request whose reused keep-alive connection was
+    /// closed before any answer never reached the server: it goes back to the head of the queue
+    /// with its intended time kept, as browsers and Go's transport retry it.
+    private mutating func failBusy(_ index: Int32, now: UInt64, closedEarly: Bool) {
+        let slot = slab.slots + Int(index)
+        if slot.pointee.reused && slot.pointee.receivedBytes == 0 && !queue.isFull {
+            let request = QueuedRequest(intendedNs: slot.pointee.intendedNs, sequence: slot.pointee.sequence, stage: slot.pointee.stage)
+            slab.remove(index, from: &busy)
+            stats.live.subtract(LiveCounter.inFlight.rawValue)
+            stats.live.add(LiveCounter.staleConnectionRetries.rawValue)
+            closeSlot(index)
+            queue.pushFront(request)
+            stats.live.add(LiveCounter.queued.rawValue)
+            openConnectionsForQueue(now: now)
+            return
+        }
+        endBusy(index, outcome: .reset, close: true)
+        openConnectionsForQueue(now: now)
+    }
+
+    private mutating func endBusy(_ index: Int32, outcome: Outcome, close: Bool) {
+        let stage = Int(slab.slots[Int(index)].stage)
+        slab.remove(index, from: &busy)
+        stats.live.subtract(LiveCounter.inFlight.rawValue)
+        stats.count(outcome, stage: stage)
+        if close { closeSlot(index) }
+    }
+
+    // MARK: Time
+
+    private mutating func expireTimeouts(_ now: UInt64) {
+        while connecting.head >= 0 && slab.slots[Int(connecting.head)].deadlineNs <= now {
+            let index = connecting.head
+            slab.remove(index, from: &connecting)
+            closeSlot(index)
+            failQueuedConnect(errno: ETIMEDOUT, now: now)
+        }
+        while busy.head >= 0 && slab.slots[Int(busy.head)].deadlineNs <= now {
+            endBusy(busy.head, outcome: .timeout, close: true)
+        }
+        if connecting.count < queue.count { openConnectionsForQueue(now: now) }
+    }
+
+    /// The earliest moment the loop must act without I/O: the next arrival, a timeout, the drain's end.
+    private func nextDeadline() -> UInt64 {
+        var deadline = UInt64.max
+        if !planDone, let due = nextArrivalNs { deadline = due }
+        if connecting.head >= 0 { deadline = min(deadline, slab.slots[Int(connecting.head)].deadlineNs) }
+        if busy.head >= 0 { deadline = min(deadline, slab.slots[Int(busy.head)].deadlineNs) }
+        if planDone { deadline = min(deadline, max(planEndNs, queue.isEmpty && busy.count == 0 ? planEndNs : drainDeadlineNs)) }
+        return deadline
+    }
+
+    /// Sleeps in epoll until I/O or the next deadline. A deadline closer than the kernel can time a
+    /// sleep is polled for instead, so a 20 µs gap between arrivals is kept.
+    private mutating func waitForEvents(now: UInt64) {
+        let deadline = nextDeadline()
+        var timeoutMs: Int32 = -1
+        if deadline <= now &+ 20_000 {
+            timeoutMs = 0
+        } else if deadline != UInt64.max {
+            poller.wake(byNs: deadline, nowNs: now)
+        }
+        let count = poller.wait(timeoutMs: timeoutMs)
+        for position in 0..<count {
+            handle(poller.event(at: position))
+        }
+    }
+
+    private mutating func handle(_ event: PollEvent) {
+        if event.token == Poller.timerToken {
+            poller.acknowledgeTimer()
+            return
+        }
+        if event.token == Poller.signalToken {
+            if let signal = poller.takeSignal() { interrupt(signal: signal) }
+            return
+        }
+        let index = Int32(truncatingIfNeeded: event.token & 0xFFFF_FFFF)
+        let slot = slab.slots + Int(index)
+        guard slot.pointee.generation == UInt32(truncatingIfNeeded: event.token >> 32) else { return }
+        switch slot.pointee.state {
+        case .free:
+            return
+        case .connecting:
+            connectFinished(index, now: monotonicNs())
+        case .busy:
+            if event.isWritable && slot.pointee.written < template.count && !event.isError {
+                continueWriting(index, now: monotonicNs())
+            }
+            if slot.pointee.state == .busy && slot.pointee.generation == UInt32(truncatingIfNeeded: event.token >> 32)
+                && event.isReadable {
+                readResponse(index)
+            }
+        case .idle:
+            if event.isReadable { checkIdle(index) }
+        }
+    }
+
+    /// An idle connection became readable: the server closed it (keep-alive timeout) or sent bytes
+    /// nobody asked for. Either way it cannot carry a request any more.
+    private mutating func checkIdle(_ index: Int32) {
+        let result = readSome(slab.slots[Int(index)].fd, readBuffer, Self.readBufferSize)
+        if case .wouldBlock = result { return }
+        slab.remove(index, from: &idle)
+        closeSlot(index)
+        stats.live.add(LiveCounter.idleClosedByServer.rawValue)
+    }
+
+    private mutating func interrupt(signal: Int32) {
+        let now = monotonicNs()
+        if interruptedBy == nil {
+            interruptedBy = signal
+            nextArrivalNs = nil
+            endPlan(atNs: now)
+            drainDeadlineNs = now &+ min(config.drainNs, config.interruptDrainNs)
+        } else {
+            drainDeadlineNs = now // a second signal: stop draining
+        }
+    }
+
+    // MARK: End
+
+    private mutating func countUnfinished() {
+        var index = busy.head
+        while index >= 0 {
+            stats.count(.unfinished, stage: Int(slab.slots[Int(index)].stage))
+            index = slab.slots[Int(index)].next
+        }
+        queue.forEach { stats.count(.unfinished, stage: Int($0.stage)) }
+    }
+
+    private func releaseEverything() {
+        for index in 0..<slab.capacity where slab.slots[index].fd >= 0 {
+            closeDescriptor(slab.slots[index].fd)
+        }
+        stats.live.set(LiveCounter.openConnections.rawValue, 0)
+        stats.live.set(LiveCounter.inFlight.rawValue, 0)
+        stats.live.set(LiveCounter.queued.rawValue, 0)
+        slab.deallocate()
+        parsers.deinitialize(count: slab.capacity)
+        parsers.deallocate()
+        scanners.deinitialize(count: slab.capacity)
+        scanners.deallocate()
+        digits.deallocate()
+        iovecs.deallocate()
+        readBuffer.deallocate()
+        queue.deallocate()
+    }
+}
+
+/// Hands a response's decoded body to the connection's scanner, with the moment it was read.
+struct ScannerSink<Scanner: ResponseScanner>: ResponseSink {
+    let scanner: UnsafeMutablePointer<Scanner>
+    let nowNs: UInt64
+    var status = 0
+
+    @inline(__always) mutating func responseHead(status: Int) { self.status = status }
+
+    @inline(__always) mutating func responseBody(_ bytes: UnsafeRawBufferPointer) {
+        scanner.pointee.body(bytes, status: status, nowNs: nowNs)
+    }
+}
+
+/// CPU time of the calling thread, in seconds.
+public func threadCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(1 /* RUSAGE_THREAD: GNU-only in the headers */, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU time of the whole process, in seconds, and its peak resident set in bytes.
+public func processUsage() -> (cpuSeconds: Double, maxRSSBytes: UInt64) {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return (cpu, UInt64(usage.ru_maxrss) * 1024)
+}

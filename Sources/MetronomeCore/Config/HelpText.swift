@@ -1,0 +1,88 @@
+// `--help` text and the README's option table, both generated from `OptionTable`.
+
+public enum HelpText {
+    public static let overview = """
+    OVERVIEW: Metronome \(metronomeVersion), an open-loop load generator for HTTP/1.1 services and
+    OpenAI-compatible LLM servers. Requests leave on an arrival schedule that never waits for
+    responses; latency counts from each request's intended start (no coordinated omission).
+
+    USAGE: metronome <command> [options]
+
+    COMMANDS:
+      run URL [options]     Run a rate plan against URL (see metronome run --help)
+      help-options          Print the option table as Markdown (the README's list)
+
+    OPTIONS:
+      -h, --help            Show help
+      --version             Show the version
+
+    EXIT CODES:
+      0    the run completed
+      1    the run could not be carried out (setup failed, or the target was unreachable)
+      64   bad usage (a bad flag or value)
+      130  interrupted by SIGINT/SIGTERM (the summary is still printed)
+
+    """
+
+    public static var run: String {
+        var out = """
+        OVERVIEW: Fire requests at URL on an arrival schedule that ramps to a target rate and holds it.
+
+        USAGE: metronome run [URL] [options]
+          URL defaults to http://127.0.0.1:8000 (http:// only; host name, IPv4 or [IPv6] literal).
+
+        EXAMPLES:
+          metronome run http://127.0.0.1:8000/health --rate 200 --ramp 10s --duration 1m
+          metronome run http://HOST:8000 --start-rate 0 --stage 60s:20 --stage 10m:20 --stage 30s:0
+
+        """
+        for group in OptionTable.groups {
+            out += "\n\(group.uppercased()):\n"
+            for spec in OptionTable.run where spec.group == group {
+                let left = "  " + spec.flag + (spec.value.map { " " + $0 } ?? "")
+                var help = spec.help.replacingBackticks()
+                if !spec.defaultText.isEmpty { help += " (default: \(spec.defaultText))" }
+                out += wrap(left: left, text: help, leftWidth: 28, width: 100)
+            }
+        }
+        out += "\n  -h, --help                Show this help\n"
+        return out
+    }
+
+    /// The option table in Markdown, as the README shows it.
+    public static var markdown: String {
+        var out = "| option | default | meaning |\n| --- | --- | --- |\n"
+        for spec in OptionTable.run {
+            let flag = "`" + spec.flag + (spec.value.map { " " + $0 } ?? "") + "`"
+            out += "| \(flag) | \(spec.defaultText.isEmpty ? "" : spec.defaultText) | \(spec.help) |\n"
+        }
+        return out
+    }
+
+    static func wrap(left: String, text: String, leftWidth: Int, width: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width - leftWidth {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        var out = ""
+        for (number, text) in lines.enumerated() {
+            let prefix = number == 0 ? left : ""
+            if number == 0 && prefix.count >= leftWidth {
+                out += prefix + "\n" + String(repeating: " ", count: leftWidth) + text + "\n"
+            } else {
+                out += Format.padRight(prefix, leftWidth) + text + "\n"
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func replacingBackticks() -> String { String(filter { $0 != "`" }) }
+}

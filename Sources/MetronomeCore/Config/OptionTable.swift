@@ -1,0 +1,167 @@
+// The one table of `metronome run` options: it drives parsing, `--help` and the README's option list.
+
+public struct OptionSpec: Sendable {
+    public let name: String
+    /// The value's placeholder (`R`, `D`); nil for a flag without a value.
+    public let value: String?
+    public let defaultText: String
+    public let help: String
+    public let group: String
+    let apply: @Sendable (inout RunOptions, String) throws(UsageError) -> Void
+
+    public var flag: String { "--\(name)" }
+}
+
+public enum OptionTable {
+    public static let groups = ["Rate plan", "Connections and time", "Workload", "Output"]
+
+    public static let run: [OptionSpec] = [
+        OptionSpec(name: "rate", value: "R", defaultText: "", help: "Target arrival rate in requests/s (fractional allowed, `2k` = 2000). Held for --duration after --ramp.", group: "Rate plan") { options, text throws(UsageError) in
+            options.rate = try rate(text, "--rate", allowZero: false)
+        },
+        OptionSpec(name: "ramp", value: "D", defaultText: "0s", help: "Ramp linearly from --start-rate to --rate over D before the hold.", group: "Rate plan") { options, text throws(UsageError) in
+            options.rampNs = try duration(text, "--ramp", allowZero: true)
+        },
+        OptionSpec(name: "duration", value: "D", defaultText: "", help: "How long to hold --rate after the ramp (`500ms`, `10s`, `2m`, `1h30m`).", group: "Rate plan") { options, text throws(UsageError) in
+            options.durationNs = try duration(text, "--duration", allowZero: false)
+        },
+        OptionSpec(name: "start-rate", value: "R", defaultText: "1", help: "Rate at the start of the first ramp or stage.", group: "Rate plan") { options, text throws(UsageError) in
+            options.startRate = try rate(text, "--start-rate", allowZero: true)
+        },
+        OptionSpec(name: "stage", value: "D:R", defaultText: "", help: "A stage, k6-style: go linearly to R requests/s over D. Repeat for more stages; replaces --rate/--ramp/--duration.", group: "Rate plan") { options, text throws(UsageError) in
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw UsageError("--stage", "takes DURATION:RATE, e.g. 60s:20 (got '\(text)')") }
+            options.stages.append((try duration(parts[0], "--stage", allowZero: false), try rate(parts[1], "--stage", allowZero: true)))
+        },
+        OptionSpec(name: "arrival", value: "KIND", defaultText: "poisson", help: "Arrival process: `poisson` (exponential gaps, like independent users) or `constant` (even gaps).", group: "Rate plan") { options, text throws(UsageError) in
+            guard let kind = ArrivalKind(rawValue: text) else { throw UsageError("--arrival", "must be constant or poisson (got '\(text)')") }
+            options.arrival = kind
+        },
+        OptionSpec(name: "burstiness", value: "K", defaultText: "1", help: "Gamma shape of Poisson gaps, as vLLM's benchmark: 1 is Poisson, below 1 burstier, above 1 smoother.", group: "Rate plan") { options, text throws(UsageError) in
+            guard let value = Double(text), value.isFinite, value > 0, value <= 1000 else {
+                throw UsageError("--burstiness", "must be a number above 0 (got '\(text)')")
+            }
+            options.burstiness = value
+        },
+        OptionSpec(name: "seed", value: "N", defaultText: "42", help: "Seed of the arrival schedule: the same seed gives the same schedule.", group: "Rate plan") { options, text throws(UsageError) in
+            guard let value = UInt64(text) else { throw UsageError("--seed", "must be a whole number from 0 to 2^64-1 (got '\(text)')") }
+            options.seed = value
+        },
+        OptionSpec(name: "max-connections", value: "N", defaultText: "10000", help: "Cap on open connections; the pool grows on demand up to it.", group: "Connections and time") { options, text throws(UsageError) in
+            options.maxConnections = try count(text, "--max-connections", range: 1...1_000_000)
+        },
+        OptionSpec(name: "max-queue", value: "N", defaultText: "100000", help: "Requests that may wait for a connection past the cap; beyond it they are dropped and counted.", group: "Connections and time") { options, text throws(UsageError) in
+            options.maxQueue = try count(text, "--max-queue", range: 1...100_000_000)
+        },
+        OptionSpec(name: "connect-timeout", value: "D", defaultText: "10s", help: "Per connection attempt.", group: "Connections and time") { options, text throws(UsageError) in
+            options.connectTimeoutNs = try duration(text, "--connect-timeout", allowZero: false)
+        },
+        OptionSpec(name: "timeout", value: "D", defaultText: "120s", help: "Per request, from its first byte sent to the last byte of the response.", group: "Connections and time") { options, text throws(UsageError) in
+            options.timeoutNs = try duration(text, "--timeout", allowZero: false)
+        },
+        OptionSpec(name: "drain", value: "D", defaultText: "the timeout", help: "After the plan, how long in-flight requests may finish; the rest count as unfinished.", group: "Connections and time") { options, text throws(UsageError) in
+            options.drainNs = try duration(text, "--drain", allowZero: true)
+        },
+        OptionSpec(name: "workload", value: "KIND", defaultText: "http", help: "What to send: `http` (the URL with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
+            guard let kind = WorkloadKind(rawValue: text) else {
+                throw UsageError("--workload", "must be one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(text)')")
+            }
+            options.workload = kind
+        },
+        OptionSpec(name: "method", value: "M", defaultText: "GET, or POST with --body", help: "HTTP method of the http workload.", group: "Workload") { options, text throws(UsageError) in
+            guard !text.isEmpty, text.utf8.allSatisfy({ isTokenByte($0) }) else {
+                throw UsageError("--method", "must be an HTTP token such as GET or POST (got '\(text)')")
+            }
+            options.method = text
+        },
+        OptionSpec(name: "header", value: "'K: V'", defaultText: "", help: "Add a request header; repeatable.", group: "Workload") { options, text throws(UsageError) in
+            guard let colon = text.firstIndex(of: ":") else { throw UsageError("--header", "takes 'Name: value' (got '\(text)')") }
+            let name = String(text[..<colon]).trimmingSpaces()
+            let value = String(text[text.index(after: colon)...]).trimmingSpaces()
+            guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else { throw UsageError("--header", "has an invalid name in '\(text)'") }
+            guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { throw UsageError("--header", "value may not contain a line break") }
+            options.headers.append((name, value))
+        },
+        OptionSpec(name: "body", value: "FILE", defaultText: "", help: "Send FILE's bytes as the request body (http workload).", group: "Workload") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--body", "needs a file path") }
+            options.bodyFile = text
+        },
+        OptionSpec(name: "quiet", value: nil, defaultText: "", help: "Print nothing but the summary.", group: "Output") { options, _ in options.quiet = true },
+        OptionSpec(name: "no-files", value: nil, defaultText: "", help: "Write no report files.", group: "Output") { options, _ in options.noFiles = true },
+        OptionSpec(name: "json", value: nil, defaultText: "", help: "Print the summary as one JSON object on stdout instead of text.", group: "Output") { options, _ in options.json = true },
+    ]
+
+    /// Parses `metronome run`'s arguments (after `run`): `--name value`, `--name=value`, flags, and one URL.
+    public static func parse(_ arguments: [String]) throws(UsageError) -> RunOptions {
+        var options = RunOptions()
+        var sawURL = false
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--") else {
+                if argument.hasPrefix("-") && argument.count > 1 { throw UsageError(argument, "is not an option; see metronome run --help") }
+                guard !sawURL else { throw UsageError("", "more than one URL given ('\(argument)'); options start with --") }
+                options.url = argument
+                sawURL = true
+                continue
+            }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let spec = run.first(where: { $0.name == name }) else {
+                throw UsageError("--\(name)", "is not an option of metronome run; see metronome run --help")
+            }
+            if spec.value == nil {
+                guard inlineValue == nil else { throw UsageError(spec.flag, "takes no value") }
+                try spec.apply(&options, "")
+                continue
+            }
+            let value: String
+            if let inlineValue {
+                value = inlineValue
+            } else {
+                guard index < arguments.count else { throw UsageError(spec.flag, "needs a value (\(spec.value!))") }
+                value = arguments[index]
+                index += 1
+            }
+            try spec.apply(&options, value)
+        }
+        return options
+    }
+
+    // MARK: Value parsers shared by the table
+
+    static func duration(_ text: String, _ flag: String, allowZero: Bool) throws(UsageError) -> UInt64 {
+        guard let ns = Units.parseDuration(text), allowZero || ns > 0 else {
+            throw UsageError(flag, "must be a duration\(allowZero ? "" : " above 0") such as 500ms, 10s, 2m or 1h30m (got '\(text)')")
+        }
+        return ns
+    }
+
+    static func rate(_ text: String, _ flag: String, allowZero: Bool) throws(UsageError) -> Double {
+        guard let value = Units.parseRate(text), allowZero || value > 0, value <= 10_000_000 else {
+            throw UsageError(flag, "must be a rate in requests/s\(allowZero ? "" : " above 0") such as 20, 0.5 or 2k (got '\(text)')")
+        }
+        return value
+    }
+
+    static func count(_ text: String, _ flag: String, range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let value = Units.parseCount(text), range.contains(value) else {
+            throw UsageError(flag, "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got '\(text)')")
+        }
+        return value
+    }
+
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}

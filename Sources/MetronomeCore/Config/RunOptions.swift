@@ -1,0 +1,91 @@
+// Everything a user can set for `metronome run`, typed and validated; the plan is built from it.
+
+public enum WorkloadKind: String, Sendable, CaseIterable {
+    case http
+}
+
+public enum ArrivalKind: String, Sendable, CaseIterable {
+    case constant, poisson
+}
+
+public struct RunOptions: Sendable {
+    public var url = "http://127.0.0.1:8000"
+    public var rate: Double?
+    public var rampNs: UInt64?
+    public var durationNs: UInt64?
+    public var startRate = 1.0
+    public var stages: [(durationNs: UInt64, targetRatePerSec: Double)] = []
+    public var arrival = ArrivalKind.poisson
+    /// Gamma shape for Poisson-like arrivals (vLLM's `--burstiness`): 1 is Poisson, < 1 burstier.
+    public var burstiness = 1.0
+    public var seed: UInt64 = 42
+    public var maxConnections = 10_000
+    public var maxQueue = 100_000
+    public var connectTimeoutNs: UInt64 = 10_000_000_000
+    public var timeoutNs: UInt64 = 120_000_000_000
+    /// nil: the request timeout.
+    public var drainNs: UInt64?
+    public var workload = WorkloadKind.http
+    public var method: String?
+    public var headers: [(name: String, value: String)] = []
+    public var bodyFile: String?
+    public var quiet = false
+    public var noFiles = false
+    public var json = false
+
+    public init() {}
+
+    public var effectiveDrainNs: UInt64 { drainNs ?? timeoutNs }
+
+    public var arrivalProcess: ArrivalProcess {
+        switch arrival {
+        case .constant: .constant
+        case .poisson: burstiness == 1 ? .poisson : .gamma(shape: burstiness)
+        }
+    }
+
+    /// The rate plan: `--stage`s from `--start-rate`, or `--rate` with an optional `--ramp` and a
+    /// hold of `--duration` after it.
+    public func ratePlan() throws(UsageError) -> RatePlan {
+        var targets: [(durationNs: UInt64, targetRatePerSec: Double, name: String)] = []
+        if !stages.isEmpty {
+            if rate != nil || rampNs != nil || durationNs != nil {
+                throw UsageError("--stage", "cannot be combined with --rate, --ramp or --duration; use one form")
+            }
+            var previous = startRate
+            var seen: [String: Int] = [:]
+            for stage in stages {
+                var name = stage.targetRatePerSec == previous ? "hold" : stage.targetRatePerSec > previous ? "ramp" : "ramp-down"
+                seen[name, default: 0] += 1
+                if seen[name]! > 1 { name += "-\(seen[name]!)" }
+                targets.append((stage.durationNs, stage.targetRatePerSec, name))
+                previous = stage.targetRatePerSec
+            }
+        } else {
+            guard let rate else {
+                throw UsageError("--rate", "is required: give --rate R --duration D (optionally --ramp D), or one --stage D:R per stage")
+            }
+            guard let durationNs else { throw UsageError("--duration", "is required with --rate (how long to hold the rate, e.g. 10m)") }
+            guard rate > 0 else { throw UsageError("--rate", "must be above 0") }
+            if let rampNs, rampNs > 0 { targets.append((rampNs, rate, "ramp")) }
+            if durationNs > 0 { targets.append((durationNs, rate, "hold")) }
+            if targets.isEmpty { throw UsageError("--duration", "must be above 0") }
+        }
+        do {
+            return try RatePlan(startRatePerSec: startRate, targets: targets)
+        } catch {
+            throw UsageError("--stage", "\(error)")
+        }
+    }
+}
+
+/// A bad command line: one line naming the flag and what it allows; exit code 64.
+public struct UsageError: Error, CustomStringConvertible, Sendable {
+    public let flag: String
+    public let message: String
+    public init(_ flag: String, _ message: String) {
+        self.flag = flag
+        self.message = message
+    }
+    public var description: String { flag.isEmpty ? message : "\(flag) \(message)" }
+}

@@ -1,0 +1,76 @@
+// The summary as one JSON object (`--json`): snake_case keys, times in ms, rates per second.
+
+public enum JSONReport {
+    public static func render(_ summary: RunSummary, pretty: Bool = true) -> String {
+        var json = JSONWriter(pretty: pretty)
+        json.beginObject()
+        json.string("metronome_version", metronomeVersion)
+        json.string("target", summary.target)
+        json.string("address", summary.address)
+        json.string("workload", summary.workload)
+        json.string("arrival", summary.arrival)
+        json.int("seed", summary.seed)
+        json.int("max_connections", summary.maxConnections)
+        json.number("planned_duration_s", summary.plannedDurationS)
+        json.number("ran_s", summary.ranS)
+        json.number("elapsed_s", summary.elapsedS)
+        json.bool("interrupted", summary.interrupted)
+        json.bool("target_unreachable", summary.targetUnreachable)
+        phaseFields(summary.total, into: &json)
+        json.int("connections_opened", summary.connectionsOpened)
+        json.int("stale_connection_retries", summary.staleConnectionRetries)
+        json.beginObject("status_codes")
+        for (status, count) in summary.statusCounts { json.int(String(status), count) }
+        json.endObject()
+        json.number("generator_cpu_s", summary.loopCPUSeconds)
+        json.beginArray("stages")
+        for stage in summary.stages {
+            json.beginObject()
+            json.string("name", stage.name)
+            json.number("start_s", stage.startS)
+            json.number("end_s", stage.endS)
+            json.number("start_rate", stage.startRate)
+            json.number("end_rate", stage.endRate)
+            phaseFields(stage, into: &json)
+            json.endObject()
+        }
+        json.endArray()
+        json.beginArray("warnings")
+        for warning in summary.warnings { json.string(nil, warning) }
+        json.endArray()
+        json.endObject()
+        return json.text + "\n"
+    }
+
+    static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter) {
+        json.int("scheduled", phase.scheduled)
+        json.int("sent", phase.sent)
+        json.int("completed", phase.completed)
+        json.int("succeeded", phase.succeeded)
+        json.int("failed", phase.failed)
+        json.int("dropped", phase.dropped)
+        json.int("unfinished", phase.unfinished)
+        json.number("offered_rps", phase.offeredRps)
+        json.number("achieved_rps", phase.achievedRps)
+        json.number("error_rate", phase.errorRate, decimals: 6)
+        percentiles("latency_ms", phase.latency, into: &json)
+        percentiles("service_time_ms", phase.serviceTime, into: &json)
+        percentiles("send_lag_ms", phase.sendLag, into: &json)
+        json.beginObject("errors")
+        for (kind, count) in phase.errors { json.int(kind, count) }
+        json.endObject()
+    }
+
+    static func percentiles(_ name: String, _ value: Percentiles, into json: inout JSONWriter) {
+        json.beginObject(name)
+        json.int("count", value.count)
+        json.number("p50", value.p50)
+        json.number("p90", value.p90)
+        json.number("p95", value.p95)
+        json.number("p99", value.p99)
+        json.number("p999", value.p999)
+        json.number("max", value.max)
+        json.number("mean", value.mean)
+        json.endObject()
+    }
+}

@@ -1,0 +1,141 @@
+// The immutable snapshot every reporter renders: numbers only, built once from the run's stats.
+
+public struct Percentiles: Sendable, Equatable {
+    public var count: UInt64 = 0
+    public var p50 = 0.0, p90 = 0.0, p95 = 0.0, p99 = 0.0, p999 = 0.0, max = 0.0, mean = 0.0
+
+    public init() {}
+
+    /// Milliseconds from a nanosecond histogram.
+    public init(_ histogram: Histogram) {
+        count = histogram.totalCount
+        guard count > 0 else { return }
+        let ms = 1e6
+        p50 = Double(histogram.valueAtPercentile(50)) / ms
+        p90 = Double(histogram.valueAtPercentile(90)) / ms
+        p95 = Double(histogram.valueAtPercentile(95)) / ms
+        p99 = Double(histogram.valueAtPercentile(99)) / ms
+        p999 = Double(histogram.valueAtPercentile(99.9)) / ms
+        max = Double(histogram.maxValue) / ms
+        mean = histogram.mean / ms
+    }
+}
+
+public struct PhaseSummary: Sendable {
+    public var name: String
+    public var startS: Double
+    public var endS: Double
+    public var startRate: Double
+    public var endRate: Double
+    public var scheduled: UInt64 = 0
+    public var sent: UInt64 = 0
+    public var completed: UInt64 = 0
+    public var succeeded: UInt64 = 0
+    /// Failures of the request itself: HTTP errors, connect errors, resets, timeouts, protocol and stream errors.
+    public var failed: UInt64 = 0
+    public var dropped: UInt64 = 0
+    public var unfinished: UInt64 = 0
+    public var offeredRps = 0.0
+    public var achievedRps = 0.0
+    /// (scheduled − succeeded) / scheduled: every request that did not succeed, dropped and unfinished included.
+    public var errorRate = 0.0
+    public var latency = Percentiles()
+    public var serviceTime = Percentiles()
+    public var sendLag = Percentiles()
+    public var meanResponseBytes = 0.0
+    /// Each outcome other than success with a non-zero count, in `Outcome` order.
+    public var errors: [(kind: String, count: UInt64)] = []
+
+    init(name: String, startS: Double, endS: Double, startRate: Double, endRate: Double, stats: StageStats, elapsedS: Double) {
+        self.name = name
+        self.startS = startS
+        self.endS = endS
+        self.startRate = startRate
+        self.endRate = endRate
+        scheduled = stats[.scheduled]
+        sent = stats[.sent]
+        completed = stats[.completed]
+        succeeded = stats.count(.success)
+        for outcome in Outcome.allCases where outcome.isFailure { failed += stats.count(outcome) }
+        dropped = stats.count(.dropped)
+        unfinished = stats.count(.unfinished)
+        let ranS = Swift.max(0, Swift.min(endS, elapsedS) - startS)
+        if ranS > 0 {
+            offeredRps = Double(scheduled) / ranS
+            achievedRps = Double(succeeded) / ranS
+        }
+        errorRate = scheduled > 0 ? Double(scheduled - Swift.min(succeeded, scheduled)) / Double(scheduled) : 0
+        latency = Percentiles(stats.latency)
+        serviceTime = Percentiles(stats.serviceTime)
+        sendLag = Percentiles(stats.sendLag)
+        if completed > 0 { meanResponseBytes = Double(stats[.responseBodyBytes]) / Double(completed) }
+        for outcome in Outcome.allCases where outcome != .success && stats.count(outcome) > 0 {
+            errors.append((outcome.key, stats.count(outcome)))
+        }
+    }
+}
+
+public struct RunSummary: Sendable {
+    public var target: String
+    public var address: String
+    public var workload: String
+    public var arrival: String
+    public var seed: UInt64
+    public var maxConnections: Int
+    public var plannedDurationS: Double
+    public var ranS: Double
+    public var elapsedS: Double
+    public var interrupted: Bool
+    public var stages: [PhaseSummary]
+    public var total: PhaseSummary
+    public var connectionsOpened: UInt64
+    public var staleConnectionRetries: UInt64
+    public var statusCounts: [(status: Int, count: UInt64)]
+    public var loopCPUSeconds: Double
+    public var warnings: [String]
+    public var targetUnreachable: Bool
+
+    public init(target: String, address: String, workload: String, arrival: String, seed: UInt64, maxConnections: Int,
+                plan: RatePlan, stats: RunStats, result: EngineResult) {
+        self.target = target
+        self.address = address
+        self.workload = workload
+        self.arrival = arrival
+        self.seed = seed
+        self.maxConnections = maxConnections
+        plannedDurationS = Double(plan.totalDurationNs) / 1e9
+        ranS = Double(result.planElapsedNs) / 1e9
+        elapsedS = Double(result.totalElapsedNs) / 1e9
+        interrupted = result.interruptedBySignal != nil
+        let ran = ranS
+        stages = plan.stages.enumerated().map { index, stage in
+            PhaseSummary(name: stage.name, startS: Double(stage.startNs) / 1e9, endS: Double(stage.startNs + stage.durationNs) / 1e9,
+                         startRate: stage.startRatePerSec, endRate: stage.endRatePerSec, stats: stats.stages[index], elapsedS: ran)
+        }
+        total = PhaseSummary(name: "total", startS: 0, endS: plannedDurationS, startRate: plan.stages.first?.startRatePerSec ?? 0,
+                             endRate: plan.stages.last?.endRatePerSec ?? 0, stats: stats.total, elapsedS: ran)
+        connectionsOpened = stats[.connectionsOpened]
+        staleConnectionRetries = stats[.staleConnectionRetries]
+        statusCounts = (0..<600).compactMap { code in stats.statusCounts[code] > 0 ? (code, stats.statusCounts[code]) : nil }
+        loopCPUSeconds = result.loopCPUSeconds
+        let connectFailures = Outcome.allCases.filter(\.isConnectFailure).reduce(0) { $0 + stats.total.count($1) }
+        targetUnreachable = total.scheduled > 0 && total.completed == 0 && connectFailures > 0
+            && connectFailures + total.dropped + total.unfinished == total.scheduled
+        warnings = []
+        if targetUnreachable {
+            warnings.append("TARGET UNREACHABLE: no request could connect to \(address) (\(connectFailures) connect errors)")
+        }
+        if total.sendLag.p99 > 10 {
+            warnings.append("GENERATOR BOTTLENECK: send lag p99 \(Format.fixed(total.sendLag.p99, decimals: 2)) ms > 10 ms; requests left late, so latency includes the generator's own delay (raise --max-connections, lower the rate, or shard)")
+        }
+        if total.dropped > 0 {
+            warnings.append("GENERATOR BOTTLENECK: \(total.dropped) requests dropped: all \(maxConnections) connections were busy and the queue was full (raise --max-connections or --max-queue)")
+        }
+        if total.unfinished > 0 {
+            warnings.append("\(total.unfinished) requests unfinished when the drain ended (raise --drain or --timeout)")
+        }
+        if stats[.saturatedValues] > 0 {
+            warnings.append("\(stats[.saturatedValues]) values above the histograms' 1 h range were clamped")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// The human summary printed at the end of a run: the plan, counts and rates, percentiles, errors, warnings.
+
+public enum TextReport {
+    public static func render(_ summary: RunSummary, planDescription: String) -> String {
+        var out = ""
+        out += "Metronome \(metronomeVersion) · \(summary.workload) workload · \(summary.target) (\(summary.address))\n"
+        out += "Plan: \(planDescription) · \(summary.arrival) arrivals · seed \(summary.seed) · up to \(summary.maxConnections) connections\n"
+        var ran = "Ran \(Format.fixed(summary.ranS, decimals: 1)) s of \(Format.fixed(summary.plannedDurationS, decimals: 1)) s"
+        ran += " (\(Format.fixed(summary.elapsedS - summary.ranS, decimals: 1)) s drain)"
+        if summary.interrupted { ran += " · INTERRUPTED" }
+        ran += " · \(summary.connectionsOpened) connections opened · generator CPU \(Format.fixed(summary.loopCPUSeconds, decimals: 2)) s"
+        out += ran + "\n\n"
+
+        let phases = summary.stages.count > 1 ? summary.stages + [summary.total] : [summary.total]
+        let nameWidth = max(8, phases.map(\.name.count).max() ?? 0) + 2
+        out += table(header: ["scheduled", "succeeded", "failed", "dropped", "unfinished", "offered/s", "achieved/s", "error %"],
+                     rows: phases.map { phase in
+                         (phase.name, [String(phase.scheduled), String(phase.succeeded), String(phase.failed), String(phase.dropped),
+                                       String(phase.unfinished), Format.fixed(phase.offeredRps, decimals: 2),
+                                       Format.fixed(phase.achievedRps, decimals: 2), Format.fixed(phase.errorRate * 100, decimals: 2)])
+                     }, nameWidth: nameWidth, title: "")
+        out += "\n"
+        let columns = ["p50", "p90", "p95", "p99", "p99.9", "max", "mean"]
+        func full(_ p: Percentiles) -> [String] {
+            [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { Format.fixed($0, decimals: 2) }
+        }
+        out += table(header: columns, rows: phases.map { ($0.name, full($0.latency)) }, nameWidth: nameWidth,
+                     title: "Latency, ms (from the intended start; successful requests)")
+        out += "\n"
+        out += table(header: columns, rows: phases.map { ($0.name, full($0.serviceTime)) }, nameWidth: nameWidth,
+                     title: "Service time, ms (from the first byte sent; what a closed-loop tool would report)")
+        out += "\n"
+        out += table(header: ["p50", "p99", "max"],
+                     rows: phases.map { ($0.name, [$0.sendLag.p50, $0.sendLag.p99, $0.sendLag.max].map { Format.fixed($0, decimals: 3) }) },
+                     nameWidth: nameWidth, title: "Send lag, ms (first byte sent minus intended start: the generator's own delay)")
+        if !summary.total.errors.isEmpty {
+            out += "\nOutcomes other than success:\n"
+            for (kind, count) in summary.total.errors {
+                out += "  " + Format.padRight(kind, 20) + Format.padLeft(String(count), 10) + "\n"
+            }
+            let failing = summary.statusCounts.filter { $0.status < 200 || $0.status >= 300 }
+            if !failing.isEmpty {
+                out += "  HTTP status: " + failing.map { "\($0.status) × \($0.count)" }.joined(separator: ", ") + "\n"
+            }
+        }
+        if summary.staleConnectionRetries > 0 {
+            out += "\n\(summary.staleConnectionRetries) requests were re-sent on a new connection after the server closed an idle keep-alive connection under them.\n"
+        }
+        for warning in summary.warnings { out += "\n!! " + warning + "\n" }
+        return out
+    }
+
+    static func table(header: [String], rows: [(String, [String])], nameWidth: Int, title: String) -> String {
+        var widths = header.map { max($0.count, 8) }
+        for (_, cells) in rows {
+            for (column, cell) in cells.enumerated() { widths[column] = max(widths[column], cell.count) }
+        }
+        var out = Format.padRight(title, nameWidth)
+        if title.count >= nameWidth { out = title + "\n" + String(repeating: " ", count: nameWidth) }
+        for (column, name) in header.enumerated() { out += Format.padLeft(name, widths[column] + 2) }
+        out += "\n"
+        for (name, cells) in rows {
+            out += Format.padRight(name, nameWidth)
+            for (column, cell) in cells.enumerated() { out += Format.padLeft(cell, widths[column] + 2) }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// `ramp 1 → 20 rps over 1m, hold 20 rps for 10m`.
+    public static func describe(_ plan: RatePlan) -> String {
+        plan.stages.map { stage in
+            let duration = Units.formatDuration(stage.durationNs)
+            if stage.startRatePerSec == stage.endRatePerSec {
+                return "\(stage.name) \(Format.rate(stage.endRatePerSec)) rps for \(duration)"
+            }
+            return "\(stage.name) \(Format.rate(stage.startRatePerSec)) → \(Format.rate(stage.endRatePerSec)) rps over \(duration)"
+        }.joined(separator: ", ")
+    }
+}

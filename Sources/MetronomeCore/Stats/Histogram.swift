@@ -1,0 +1,372 @@
+// HDR histogram with HdrHistogram's exact layout: one writer records, any thread reads without locks.
+import Synchronization
+
+/// A high-dynamic-range histogram of `UInt64` values (nanoseconds by default), laid out exactly like
+/// HdrHistogram so that percentiles, equivalent-value ranges and `.hgrm` output agree with it.
+///
+/// Layout. `subBucketCount = 2^⌈log2(2·10^significantFigures)⌉` linear slots per bucket, with unit
+/// `2^unitMagnitude` (`unitMagnitude = ⌊log2 lowestDiscernibleValue⌋`); each bucket is twice as coarse as
+/// the one before. Bucket 0 uses all its slots; later buckets use only their top half, the bottom half being
+/// covered at finer resolution by the buckets below. For a value `v`:
+///
+///     bucket    b = 64 − unitMagnitude − log2(subBucketCount) − lzcnt(v | subBucketMask)
+///     sub       s = v >> (b + unitMagnitude)
+///     index     i = (b + 1)·subBucketHalfCount + (s − subBucketHalfCount)
+///
+/// so values below the unit land in slot 0, and every slot spans at most 1/subBucketHalfCount of its values
+/// once past `subBucketCount` units.
+///
+/// Threading. Exactly one thread records, resets and merges into a histogram. Slots, total, min and max are
+/// atomics that the writer updates with a relaxed load and a relaxed store (no read-modify-write is needed
+/// with a single writer, and it is several times cheaper). Any other thread may read with relaxed loads at
+/// any time; it sees every slot at some recent value, which is what a progress display needs. `copy()` turns
+/// such a view into a self-consistent snapshot for reports.
+public final class Histogram: @unchecked Sendable {
+    public let lowestDiscernibleValue: UInt64
+    public let highestTrackableValue: UInt64
+    public let significantFigures: Int
+    /// Number of buckets, as HdrHistogram counts them (printed in the `.hgrm` footer).
+    public let bucketCount: Int
+    /// Linear slots per bucket (a power of two).
+    public let subBucketCount: Int
+
+    let subBucketHalfCount: Int
+    let subBucketHalfCountMagnitude: Int
+    let unitMagnitude: Int
+    /// Every value below `subBucketCount` units has these bits in common with zero: OR-ing them in maps
+    /// all of bucket 0 to the same leading-zero count.
+    let subBucketMask: UInt64
+    let leadingZeroCountBase: Int
+    let countsLength: Int
+
+    private let counts: UnsafeMutablePointer<Atomic<UInt64>>
+    private let total = Atomic<UInt64>(0)
+    /// Raw extremes, as recorded; reported through the equivalent-value functions like HdrHistogram does.
+    private let maxRecorded = Atomic<UInt64>(0)
+    private let minNonZeroRecorded = Atomic<UInt64>(.max)
+
+    /// - Parameters:
+    ///   - lowestDiscernibleValue: values below it share slot 0; rounded down to a power of two (the unit).
+    ///     The default, 1 µs in nanoseconds, gives 512 ns resolution up to ~1 ms and 3 figures beyond.
+    ///   - highestTrackableValue: larger values are recorded as this value (and `record` returns false).
+    ///   - significantFigures: decimal digits of resolution kept across the range, 0...5.
+    public init(
+        lowestDiscernibleValue: UInt64 = 1_000,
+        highestTrackableValue: UInt64 = 3_600_000_000_000,
+        significantFigures: Int = 3
+    ) {
+        precondition(lowestDiscernibleValue >= 1, "lowestDiscernibleValue must be >= 1")
+        precondition((0...5).contains(significantFigures), "significantFigures must be in 0...5")
+        precondition(highestTrackableValue <= UInt64(Int64.max), "highestTrackableValue must fit in an Int64")
+        precondition(lowestDiscernibleValue <= highestTrackableValue / 2,
+                     "highestTrackableValue must be >= 2 * lowestDiscernibleValue")
+        self.lowestDiscernibleValue = lowestDiscernibleValue
+        self.highestTrackableValue = highestTrackableValue
+        self.significantFigures = significantFigures
+
+        // "±1 at 1000" also allows "±2 at 2000" but not at 1999, so single-unit resolution is kept up to
+        // 2·10^figures, rounded up to a power of two for direct indexing.
+        var largestValueWithSingleUnitResolution: UInt64 = 2
+        for _ in 0..<significantFigures { largestValueWithSingleUnitResolution *= 10 }
+        let subBucketCountMagnitude = 64 - (largestValueWithSingleUnitResolution - 1).leadingZeroBitCount
+        subBucketHalfCountMagnitude = max(subBucketCountMagnitude, 1) - 1
+        unitMagnitude = 63 - lowestDiscernibleValue.leadingZeroBitCount
+        precondition(unitMagnitude + subBucketHalfCountMagnitude <= 61,
+                     "significantFigures cannot be represented beyond lowestDiscernibleValue in 64 bits")
+        subBucketCount = 1 << (subBucketHalfCountMagnitude + 1)
+        subBucketHalfCount = subBucketCount / 2
+        subBucketMask = UInt64(subBucketCount - 1) << UInt64(unitMagnitude)
+        leadingZeroCountBase = 64 - unitMagnitude - (subBucketHalfCountMagnitude + 1)
+
+        var smallestUntrackableValue = UInt64(subBucketCount) << UInt64(unitMagnitude)
+        var bucketsNeeded = 1
+        while smallestUntrackableValue <= highestTrackableValue {
+            if smallestUntrackableValue > UInt64(Int64.max) / 2 {
+                bucketsNeeded += 1
+                break
+            }
+            smallestUntrackableValue <<= 1
+            bucketsNeeded += 1
+        }
+        bucketCount = bucketsNeeded
+        // bucketCount top halves plus the bottom half of bucket 0.
+        countsLength = (bucketCount + 1) * subBucketHalfCount
+
+        counts = .allocate(capacity: countsLength)
+        for i in 0..<countsLength {
+            (counts + i).initialize(to: Atomic(0))
+        }
+    }
+
+    deinit {
+        counts.deinitialize(count: countsLength)
+        counts.deallocate()
+    }
+
+    // MARK: Recording (the one writer thread)
+
+    /// Records one value. Returns false if it was above `highestTrackableValue`; it is then recorded as
+    /// `highestTrackableValue`, so nothing measured goes missing from the counts.
+    @discardableResult
+    public func record(_ value: UInt64) -> Bool {
+        record(value, count: 1)
+    }
+
+    /// Records `count` occurrences of `value`; clamps like `record(_:)`.
+    @discardableResult
+    public func record(_ value: UInt64, count: UInt64) -> Bool {
+        let inRange = value <= highestTrackableValue
+        let clamped = inRange ? value : highestTrackableValue
+        let slot = counts + countsIndex(for: clamped)
+        slot.pointee.store(slot.pointee.load(ordering: .relaxed) &+ count, ordering: .relaxed)
+        total.store(total.load(ordering: .relaxed) &+ count, ordering: .relaxed)
+        if clamped > maxRecorded.load(ordering: .relaxed) {
+            maxRecorded.store(clamped, ordering: .relaxed)
+        }
+        if clamped != 0 && clamped < minNonZeroRecorded.load(ordering: .relaxed) {
+            minNonZeroRecorded.store(clamped, ordering: .relaxed)
+        }
+        return inRange
+    }
+
+    /// Clears everything. Only the writer may call it.
+    public func reset() {
+        for i in 0..<countsLength {
+            counts[i].store(0, ordering: .relaxed)
+        }
+        total.store(0, ordering: .relaxed)
+        maxRecorded.store(0, ordering: .relaxed)
+        minNonZeroRecorded.store(.max, ordering: .relaxed)
+    }
+
+    /// Adds `other`'s counts to this histogram. `other` must have the same layout (same unit, sub-bucket
+    /// count and number of slots); nobody else may be writing to `self` meanwhile. `other` may be live.
+    public func merge(_ other: Histogram) {
+        precondition(unitMagnitude == other.unitMagnitude && subBucketCount == other.subBucketCount
+                         && countsLength == other.countsLength,
+                     "merge needs histograms of the same layout")
+        var added: UInt64 = 0
+        for i in 0..<countsLength {
+            let count = other.counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            counts[i].store(counts[i].load(ordering: .relaxed) &+ count, ordering: .relaxed)
+            added &+= count
+        }
+        // The sum of the slots read, not other.totalCount, so a live `other` cannot make us inconsistent.
+        total.store(total.load(ordering: .relaxed) &+ added, ordering: .relaxed)
+        let otherMax = other.maxRecorded.load(ordering: .relaxed)
+        if otherMax > maxRecorded.load(ordering: .relaxed) {
+            maxRecorded.store(otherMax, ordering: .relaxed)
+        }
+        let otherMin = other.minNonZeroRecorded.load(ordering: .relaxed)
+        if otherMin < minNonZeroRecorded.load(ordering: .relaxed) {
+            minNonZeroRecorded.store(otherMin, ordering: .relaxed)
+        }
+    }
+
+    /// A snapshot whose total is exactly the sum of its slots and whose min and max lie in its lowest and
+    /// highest occupied slots, even when taken while the writer records.
+    public func copy() -> Histogram {
+        let snapshot = Histogram(lowestDiscernibleValue: lowestDiscernibleValue,
+                                 highestTrackableValue: highestTrackableValue,
+                                 significantFigures: significantFigures)
+        var sum: UInt64 = 0
+        var lowestIndex = -1
+        var highestIndex = -1
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            snapshot.counts[i].store(count, ordering: .relaxed)
+            sum &+= count
+            if lowestIndex < 0 { lowestIndex = i }
+            highestIndex = i
+        }
+        snapshot.total.store(sum, ordering: .relaxed)
+        if highestIndex < 0 { return snapshot }
+
+        // The writer stores min/max after the slot, and relaxed loads promise no order between locations,
+        // so the extremes read here may belong to a slot we saw empty, or lag one we saw filled.
+        let loadedMax = maxRecorded.load(ordering: .relaxed)
+        let maxValue = countsIndex(for: loadedMax) == highestIndex ? loadedMax : valueFromIndex(highestIndex)
+        snapshot.maxRecorded.store(maxValue, ordering: .relaxed)
+        let loadedMin = minNonZeroRecorded.load(ordering: .relaxed)
+        var minValue = loadedMin
+        // With slot 0 occupied the reported minimum is 0 whatever the raw minimum says.
+        if lowestIndex > 0 && (loadedMin == .max || countsIndex(for: loadedMin) != lowestIndex) {
+            minValue = valueFromIndex(lowestIndex)
+        }
+        snapshot.minNonZeroRecorded.store(minValue, ordering: .relaxed)
+        return snapshot
+    }
+
+    // MARK: Reading (any thread, relaxed loads)
+
+    public var totalCount: UInt64 {
+        total.load(ordering: .relaxed)
+    }
+
+    /// Lowest equivalent value of the smallest recorded value; 0 when empty or when slot 0 is occupied.
+    public var minValue: UInt64 {
+        if counts[0].load(ordering: .relaxed) > 0 { return 0 }
+        let raw = minNonZeroRecorded.load(ordering: .relaxed)
+        return raw == .max ? 0 : lowestEquivalentValue(raw)
+    }
+
+    /// Highest equivalent value of the largest recorded value; 0 when empty.
+    public var maxValue: UInt64 {
+        let raw = maxRecorded.load(ordering: .relaxed)
+        return raw == 0 ? 0 : highestEquivalentValue(raw)
+    }
+
+    /// Mean of the slot medians weighted by their counts (HdrHistogram's getMean); 0 when empty.
+    public var mean: Double {
+        moments().mean
+    }
+
+    /// Population standard deviation of the slot medians (HdrHistogram's getStdDeviation); 0 when empty.
+    public var stdDeviation: Double {
+        moments().stdDeviation
+    }
+
+    /// HdrHistogram's getValueAtPercentile: the highest equivalent value of the slot holding the sample of
+    /// rank `max(1, ⌈p/100 · totalCount⌉)` (nearest rank); for p = 0 the lowest equivalent value of the first
+    /// occupied slot. `percentile` is clamped to 0...100. Returns 0 when empty.
+    public func valueAtPercentile(_ percentile: Double) -> UInt64 {
+        precondition(!percentile.isNaN, "percentile must be a number")
+        let count = totalCount
+        if count == 0 { return 0 }
+        // One ulp down so that FP noise in p·n/100 cannot push an exact rank up to the next sample.
+        let requested = min(max(percentile.nextDown, 0), 100)
+        let rank = max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
+        var cumulative: UInt64 = 0
+        var lastOccupied = -1
+        for i in 0..<countsLength {
+            let slotCount = counts[i].load(ordering: .relaxed)
+            if slotCount == 0 { continue }
+            cumulative &+= slotCount
+            lastOccupied = i
+            if cumulative >= rank {
+                let value = valueFromIndex(i)
+                return percentile == 0 ? value : highestEquivalentValue(value)
+            }
+        }
+        // Only reachable while the writer runs ahead of us: the total was read before the slots filled.
+        return lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
+    }
+
+    /// Count recorded in the slot that `value` falls in (0 beyond the last slot).
+    public func countAtValue(_ value: UInt64) -> UInt64 {
+        let index = countsIndex(for: value)
+        return index < countsLength ? counts[index].load(ordering: .relaxed) : 0
+    }
+
+    /// Calls `body` for each occupied slot in ascending order with its value range and count.
+    public func forEachRecordedBucket(
+        _ body: (_ valueLow: UInt64, _ valueHigh: UInt64, _ count: UInt64) -> Void
+    ) {
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            let low = valueFromIndex(i)
+            body(low, highestEquivalentValue(low), count)
+        }
+    }
+
+    func count(atIndex index: Int) -> UInt64 {
+        counts[index].load(ordering: .relaxed)
+    }
+
+    /// Mean and standard deviation over slot medians, dividing by the counts actually read so that a live
+    /// histogram cannot produce a mean outside its own range.
+    func moments() -> (mean: Double, stdDeviation: Double) {
+        var weightedSum = 0.0
+        var seen: UInt64 = 0
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            weightedSum += Double(medianEquivalentValue(valueFromIndex(i))) * Double(count)
+            seen &+= count
+        }
+        if seen == 0 { return (0, 0) }
+        let mean = weightedSum / Double(seen)
+        var deviationSum = 0.0
+        seen = 0
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            let deviation = Double(medianEquivalentValue(valueFromIndex(i))) - mean
+            deviationSum += deviation * deviation * Double(count)
+            seen &+= count
+        }
+        return (mean, (deviationSum / Double(seen)).squareRoot())
+    }
+
+    // MARK: Equivalent values (HdrHistogram's names)
+
+    /// Smallest value counted in the same slot as `value`.
+    public func lowestEquivalentValue(_ value: UInt64) -> UInt64 {
+        let bucket = bucketIndex(for: value)
+        return UInt64(subBucketIndex(for: value, bucketIndex: bucket)) &<< UInt64(bucket + unitMagnitude)
+    }
+
+    /// Largest value counted in the same slot as `value`.
+    public func highestEquivalentValue(_ value: UInt64) -> UInt64 {
+        // Wrapping: the slot holding UInt64.max ends at 2^64, so "next − 1" still comes out right.
+        nextNonEquivalentValue(value) &- 1
+    }
+
+    /// Middle of the slot holding `value` (rounded up); what mean and standard deviation use.
+    public func medianEquivalentValue(_ value: UInt64) -> UInt64 {
+        lowestEquivalentValue(value) &+ (sizeOfEquivalentValueRange(value) >> 1)
+    }
+
+    /// Smallest value counted in the slot after the one holding `value`.
+    public func nextNonEquivalentValue(_ value: UInt64) -> UInt64 {
+        lowestEquivalentValue(value) &+ sizeOfEquivalentValueRange(value)
+    }
+
+    /// Width of the slot holding `value`.
+    public func sizeOfEquivalentValueRange(_ value: UInt64) -> UInt64 {
+        let bucket = bucketIndex(for: value)
+        let subBucket = subBucketIndex(for: value, bucketIndex: bucket)
+        let adjustedBucket = subBucket >= subBucketCount ? bucket + 1 : bucket
+        return 1 &<< UInt64(unitMagnitude + adjustedBucket)
+    }
+
+    public func valuesAreEquivalent(_ value1: UInt64, _ value2: UInt64) -> Bool {
+        lowestEquivalentValue(value1) == lowestEquivalentValue(value2)
+    }
+
+    // MARK: Index maths
+
+    func bucketIndex(for value: UInt64) -> Int {
+        leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount
+    }
+
+    func subBucketIndex(for value: UInt64, bucketIndex: Int) -> Int {
+        // In buckets above 0 this lands in the top half: a value in the bottom half would have fitted the
+        // bucket below, which bucketIndex(for:) would have picked.
+        Int(truncatingIfNeeded: value &>> UInt64(bucketIndex + unitMagnitude))
+    }
+
+    func countsIndex(bucketIndex: Int, subBucketIndex: Int) -> Int {
+        // Bucket b's used top half starts at (b + 1)·halfCount; bucket 0's bottom half sits below it.
+        ((bucketIndex + 1) << subBucketHalfCountMagnitude) + (subBucketIndex - subBucketHalfCount)
+    }
+
+    func countsIndex(for value: UInt64) -> Int {
+        let bucket = bucketIndex(for: value)
+        return countsIndex(bucketIndex: bucket, subBucketIndex: subBucketIndex(for: value, bucketIndex: bucket))
+    }
+
+    /// Lowest value of slot `index`.
+    func valueFromIndex(_ index: Int) -> UInt64 {
+        var bucket = (index >> subBucketHalfCountMagnitude) - 1
+        var subBucket = (index & (subBucketHalfCount - 1)) + subBucketHalfCount
+        if bucket < 0 {
+            subBucket -= subBucketHalfCount
+            bucket = 0
+        }
+        return UInt64(subBucket) &<< UInt64(bucket + unitMagnitude)
+    }
+}
