@@ -22,14 +22,14 @@ final class TargetURLTests: XCTestCase {
     }
 
     func testRejectedForms() {
-        let table: [(String, URLError)] = [
+        let table: [(String, TargetURLError)] = [
             ("https://x", .httpsUnsupported), ("x:80", .missingScheme), ("ftp://x", .unsupportedScheme("ftp")),
             ("http://u:p@x", .userInfoUnsupported), ("http://:80", .badHost), ("http://x:0", .badPort("0")),
             ("http://x:99999", .badPort("99999")), ("http://[::1", .badHost), ("http://x/a b", .badTarget),
         ]
         for (text, expected) in table {
             XCTAssertThrowsError(try TargetURL(parsing: text), text) { error in
-                XCTAssertEqual(error as? URLError, expected, text)
+                XCTAssertEqual(error as? TargetURLError, expected, text)
             }
         }
     }

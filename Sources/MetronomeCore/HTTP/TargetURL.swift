@@ -23,7 +23,7 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
         self.isIPv6Literal = isIPv6Literal
     }
 
-    public init(parsing text: String) throws(URLError) {
+    public init(parsing text: String) throws(TargetURLError) {
         let lower = text.lowercased()
         if lower.hasPrefix("https://") { throw .httpsUnsupported }
         guard lower.hasPrefix("http://") else {
@@ -67,7 +67,7 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public enum URLError: Error, Equatable, CustomStringConvertible {
+public enum TargetURLError: Error, Equatable, CustomStringConvertible {
     case httpsUnsupported, missingScheme, unsupportedScheme(String), userInfoUnsupported, badHost, badPort(String), badTarget
 
     public var description: String {
