@@ -72,6 +72,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private var planEndNs: UInt64 = 0
     private var drainDeadlineNs: UInt64 = 0
     private var interruptedBy: Int32? = nil
+    /// The end of the current second of the time series.
+    private var nextSecondNs: UInt64 = 0
 
     public init(config: EngineConfig, template: RequestTemplate, stats: RunStats) throws {
         precondition(config.maxConnections > 0 && config.maxConnections < Int(Int32.max))
@@ -100,6 +102,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     public consuming func run() -> EngineResult {
         let cpuStart = threadCPUSeconds()
         startNs = monotonicNs()
+        nextSecondNs = startNs &+ 1_000_000_000
         nextArrivalNs = schedule.next().map { startNs &+ $0 }
         if nextArrivalNs == nil { endPlan(atNs: startNs &+ config.plan.totalDurationNs) }
         while true {
@@ -107,6 +110,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             stats.live.set(LiveCounter.elapsedNs.rawValue, now &- startNs)
             if !planDone { dispatchDue(now) }
             expireTimeouts(monotonicNs())
+            while now >= nextSecondNs {
+                stats.series.closeSecond(endNs: nextSecondNs &- startNs, total: stats.total, live: stats.live)
+                nextSecondNs &+= 1_000_000_000
+            }
             if planDone {
                 if queue.isEmpty && busy.count == 0 && now >= planEndNs { break }
                 if now >= drainDeadlineNs { break }
@@ -115,6 +122,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
         let endNs = monotonicNs()
         countUnfinished()
+        stats.series.closeSecond(endNs: endNs &- startNs, total: stats.total, live: stats.live)
         releaseEverything()
         return EngineResult(startNs: startNs, planElapsedNs: planEndNs &- startNs, totalElapsedNs: endNs &- startNs,
                             interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart)
@@ -128,7 +136,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             while currentStage + 1 < stageStartsNs.count && offset >= stageStartsNs[currentStage + 1] { currentStage += 1 }
             let request = QueuedRequest(intendedNs: due, sequence: nextSequence, stage: Int32(currentStage))
             nextSequence &+= 1
-            stats.add(.scheduled, stage: currentStage)
+            stats.countScheduled(stage: currentStage)
             submit(request, now: now)
             if let next = schedule.next() {
                 nextArrivalNs = startNs &+ next
@@ -409,8 +417,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     /// The earliest moment the loop must act without I/O: the next arrival, a timeout, the drain's end.
     private func nextDeadline() -> UInt64 {
-        var deadline = UInt64.max
-        if !planDone, let due = nextArrivalNs { deadline = due }
+        var deadline = nextSecondNs
+        if !planDone, let due = nextArrivalNs { deadline = min(deadline, due) }
         if connecting.head >= 0 { deadline = min(deadline, slab.slots[Int(connecting.head)].deadlineNs) }
         if busy.head >= 0 { deadline = min(deadline, slab.slots[Int(busy.head)].deadlineNs) }
         if planDone { deadline = min(deadline, max(planEndNs, queue.isEmpty && busy.count == 0 ? planEndNs : drainDeadlineNs)) }

@@ -40,7 +40,7 @@ struct ChunkedDecoder {
                 let value = Self.hexValue(b)
                 if value >= 0 {
                     // Leading zeros are allowed, so the guard is on the value, not the digit count.
-                    guard remaining <= Int.max else { return .failed(.badChunk) }
+                    guard remaining <= Int.max >> 4 else { return .failed(.badChunk) }
                     remaining = remaining << 4 | value
                     digits += 1
                 } else {

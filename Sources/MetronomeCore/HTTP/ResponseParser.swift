@@ -56,7 +56,7 @@ public struct ResponseParser {
     private var code = 0
     private var minorVersion = 1
     private var kind = HeaderKind.none
-    private var match = WordMatch()
+    private var word = FoldedWord()   // the header name, or the list token, read so far
     private var inToken = false
     private var lengthDigits = 0
     private var lengthEnded = false   // whitespace followed the digits: another digit is an error
@@ -159,6 +159,16 @@ public struct ResponseParser {
             let b = bytes[i]
             switch state {
             case .version:
+                if count == 0, end - i >= 12, let start = Self.statusStart(bytes, i) {
+                    // The usual case, all of "HTTP/1.x SSS" in this read, in one step; a status line
+                    // split across reads, or a bad one, goes byte by byte below.
+                    minorVersion = start.minor
+                    code = start.code
+                    count = 3
+                    state = .code
+                    i += 12
+                    continue
+                }
                 let prefix: StaticString = "HTTP/1."
                 guard b == prefix.utf8Start[count] else { return stop(.badStatusLine, i) }
                 count += 1
@@ -187,12 +197,19 @@ public struct ResponseParser {
                     return stop(.badStatusLine, i)
                 }
             case .reason:
-                if b == 0x0D {
+                // A run of bytes in one state (reason phrase, name, Content-Length digits) is scanned
+                // in an inner loop: one dispatch on `state` per run, not per byte.
+                var c = b
+                while c != 0x0D && c != 0x0A {
+                    guard c >= 0x20 || c == 0x09, c != 0x7F else { return stop(.badStatusLine, i) }
+                    i += 1
+                    guard i < end else { return (i, false) }
+                    c = bytes[i]
+                }
+                if c == 0x0D {
                     state = .statusLF
-                } else if b == 0x0A {
+                } else {
                     endStatusLine()
-                } else if (b < 0x20 && b != 0x09) || b == 0x7F {
-                    return stop(.badStatusLine, i)
                 }
             case .statusLF:
                 guard b == 0x0A else { return stop(.badStatusLine, i) }
@@ -221,39 +238,46 @@ public struct ResponseParser {
                         if endHead() { return (i + 1, true) }
                     } else if Self.isTokenByte(b) {
                         state = .name
-                        match.start(WordMatch.headerNames)
-                        match.feed(b | 0x20)
+                        word = FoldedWord()
+                        fallthrough  // the name loop starts with this byte
                     } else {
                         return stop(.badHeader, i)
                     }
                 }
             case .name:
-                if Self.isTokenByte(b) {
-                    match.feed(b | 0x20)
-                } else if b == 0x3A {
-                    startValue()
-                } else {
-                    return stop(.badHeader, i)  // no colon, or whitespace before it (RFC 9112 §5.1)
+                var c = b
+                while Self.isTokenByte(c) {
+                    word.add(c | 0x20)
+                    i += 1
+                    guard i < end else { return (i, false) }
+                    c = bytes[i]
                 }
+                // No colon, or whitespace before it (RFC 9112 §5.1).
+                guard c == 0x3A else { return stop(.badHeader, i) }
+                startValue()
             case .ignoredValue:
                 let base = bytes.baseAddress! + i
                 guard let lf = memchr(base, 0x0A, end - i) else { return (end, false) }
                 i += UnsafeRawPointer(lf) - base
                 state = .lineStart
             case .lengthValue:
-                let digit = b &- 0x30
-                if digit < 10 {
+                var c = b
+                while c &- 0x30 < 10 {
                     guard !lengthEnded else { return stop(.badContentLength, i) }
                     let (tens, overflow1) = lengthValue.multipliedReportingOverflow(by: 10)
-                    let (sum, overflow2) = tens.addingReportingOverflow(Int(digit))
+                    let (sum, overflow2) = tens.addingReportingOverflow(Int(c &- 0x30))
                     guard !overflow1, !overflow2 else { return stop(.badContentLength, i) }
                     lengthValue = sum
                     lengthDigits += 1
-                } else if b == 0x20 || b == 0x09 {
+                    i += 1
+                    guard i < end else { return (i, false) }
+                    c = bytes[i]
+                }
+                if c == 0x20 || c == 0x09 {
                     if lengthDigits > 0 { lengthEnded = true }
-                } else if b == 0x0D {
+                } else if c == 0x0D {
                     state = .valueLF
-                } else if b == 0x0A {
+                } else if c == 0x0A {
                     state = .lineStart
                 } else {
                     return stop(.badContentLength, i)
@@ -272,9 +296,9 @@ public struct ResponseParser {
                 } else {
                     if !inToken {
                         inToken = true
-                        match.start(kind == .transferEncoding ? WordMatch.transferCodings : WordMatch.connectionOptions)
+                        word = FoldedWord()
                     }
-                    match.feed(b | 0x20)
+                    word.add(b | 0x20)
                 }
             case .valueLF:
                 guard b == 0x0A else { return stop(.badHeader, i) }
@@ -294,16 +318,18 @@ public struct ResponseParser {
     }
 
     private mutating func endStatusLine() {
-        status = code
+        if !isInterim { status = code }
         state = .lineStart
         kind = .none
     }
 
-    /// The empty line is in. An interim 1xx head (100 Continue, 103 Early Hints) says nothing about
-    /// the final response, so it is forgotten and the next status line read; true for a final head.
+    /// An interim 1xx head (100 Continue, 103 Early Hints) says nothing about the final response.
+    /// 101 is final: the connection leaves HTTP after it.
+    private var isInterim: Bool { code < 200 && code != 101 }
+
+    /// The empty line is in: true for a final head; an interim one is forgotten and the next read.
     private mutating func endHead() -> Bool {
-        guard code < 200, code != 101 else { return true }
-        status = 0
+        guard isInterim else { return true }
         state = .version
         count = 0
         code = 0
@@ -316,19 +342,25 @@ public struct ResponseParser {
         return false
     }
 
+    /// Lengths are compared first: most names are none of the three, and the constants are
+    /// lazily initialised globals, each access a call.
     private mutating func startValue() {
-        let word = match.matched
-        if word == WordMatch.contentLength {
+        switch word.length {
+        case 14 where word == .contentLength:
             kind = .contentLength
             state = .lengthValue
             lengthDigits = 0
             lengthEnded = false
             lengthValue = 0
-        } else if word == WordMatch.transferEncoding || word == WordMatch.connection {
-            kind = word == WordMatch.connection ? .connection : .transferEncoding
+        case 17 where word == .transferEncoding:
+            kind = .transferEncoding
             state = .tokenValue
             inToken = false
-        } else {
+        case 10 where word == .connection:
+            kind = .connection
+            state = .tokenValue
+            inToken = false
+        default:
             kind = .other
             state = .ignoredValue
         }
@@ -337,14 +369,13 @@ public struct ResponseParser {
     private mutating func endToken() {
         guard inToken else { return }
         inToken = false
-        let word = match.matched
         if kind == .transferEncoding {
             // Only the last coding decides the framing: chunked must be applied last (RFC 9112 §6.1).
             hasTransferCoding = true
-            lastCodingChunked = word == WordMatch.chunked
-        } else if word == WordMatch.close {
+            lastCodingChunked = word.length == 7 && word == .chunked
+        } else if word.length == 5, word == .close {
             connectionClose = true
-        } else if word == WordMatch.keepAlive {
+        } else if word.length == 10, word == .keepAlive {
             connectionKeepAlive = true
         }
     }
@@ -382,6 +413,18 @@ public struct ResponseParser {
         return true
     }
 
+    /// "HTTP/1.x SSS" read whole at `i` (12 bytes must be there): the minor version and the code.
+    private static func statusStart(_ bytes: UnsafeRawBufferPointer, _ i: Int) -> (minor: Int, code: Int)? {
+        let httpOne: UInt64 = 0x2E_31_2F_50_54_54_48  // "HTTP/1." read as a little-endian integer
+        let first8 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        let minor = bytes[i + 7] &- 0x30
+        let hundreds = bytes[i + 9] &- 0x30, tens = bytes[i + 10] &- 0x30, ones = bytes[i + 11] &- 0x30
+        guard first8 & 0x00FF_FFFF_FFFF_FFFF == httpOne, minor < 10, bytes[i + 8] == 0x20,
+              hundreds &- 1 < 9, tens < 10, ones < 10
+        else { return nil }
+        return (Int(minor), Int(hundreds) * 100 + Int(tens) * 10 + Int(ones))
+    }
+
     /// tchar (RFC 9110 §5.6.2): the bytes a header name is made of.
     private static func isTokenByte(_ b: UInt8) -> Bool {
         switch b {
@@ -393,56 +436,39 @@ public struct ResponseParser {
     }
 }
 
-/// Which of a few lower-case words the bytes seen so far still match; bit k of `alive` is word k.
+/// A header name or list token, lower-cased and packed eight bytes to a word as it arrives, so
+/// recognising it is a few integer compares however its bytes were split across reads.
 ///
 /// Bytes arrive folded with `| 0x20`, which lower-cases ASCII letters and leaves `-` and digits as
-/// they are; the only other byte folding onto `-` is CR, which never reaches a name or a token.
-private struct WordMatch {
-    static let contentLength = 0, transferEncoding = 1, connection = 2, chunked = 3, close = 4, keepAlive = 5
-    static let headerNames: UInt8 = 0b000111
-    static let transferCodings: UInt8 = 0b001000
-    static let connectionOptions: UInt8 = 0b110000
+/// they are. No other byte that gets here folds onto one of those: CR would fold onto `-`, but it
+/// always ends the name or token first.
+private struct FoldedWord: Equatable {
+    static let contentLength = FoldedWord("content-length")
+    static let transferEncoding = FoldedWord("transfer-encoding")
+    static let connection = FoldedWord("connection")
+    static let chunked = FoldedWord("chunked")
+    static let close = FoldedWord("close")
+    static let keepAlive = FoldedWord("keep-alive")
 
-    private var alive: UInt8 = 0
-    private var length = 0
+    private var low: UInt64 = 0
+    private var middle: UInt64 = 0
+    private var high: UInt64 = 0
+    private(set) var length = 0
 
-    private static func word(_ k: Int) -> StaticString {
-        switch k {
-        case 0: "content-length"
-        case 1: "transfer-encoding"
-        case 2: "connection"
-        case 3: "chunked"
-        case 4: "close"
-        default: "keep-alive"
-        }
+    init() {}
+
+    private init(_ text: StaticString) {
+        for i in 0 ..< text.utf8CodeUnitCount { add(text.utf8Start[i]) }
     }
 
-    mutating func start(_ candidates: UInt8) {
-        alive = candidates
-        length = 0
-    }
-
-    mutating func feed(_ folded: UInt8) {
-        var rest = alive
-        while rest != 0 {
-            let k = rest.trailingZeroBitCount
-            rest &= rest - 1
-            let word = Self.word(k)
-            if length >= word.utf8CodeUnitCount || word.utf8Start[length] != folded {
-                alive &= ~(1 << k)
-            }
+    mutating func add(_ folded: UInt8) {
+        let shift = UInt64(length & 7) << 3
+        switch length >> 3 {
+        case 0: low |= UInt64(folded) << shift
+        case 1: middle |= UInt64(folded) << shift
+        case 2: high |= UInt64(folded) << shift
+        default: break  // longer than any word looked for: the length alone tells it apart
         }
         length += 1
-    }
-
-    /// The word matched in full, or -1.
-    var matched: Int {
-        var rest = alive
-        while rest != 0 {
-            let k = rest.trailingZeroBitCount
-            rest &= rest - 1
-            if Self.word(k).utf8CodeUnitCount == length { return k }
-        }
-        return -1
     }
 }

@@ -1,8 +1,19 @@
 // The immutable snapshot every reporter renders: numbers only, built once from the run's stats.
 
 public struct Percentiles: Sendable, Equatable {
+    /// The levels reported everywhere: Locust's columns (50 … 100), of which the text shows a subset.
+    public static let levels: [Double] = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100]
+
     public var count: UInt64 = 0
-    public var p50 = 0.0, p90 = 0.0, p95 = 0.0, p99 = 0.0, p999 = 0.0, max = 0.0, mean = 0.0
+    /// Milliseconds at each of `levels`.
+    public var values: [Double] = Array(repeating: 0, count: Percentiles.levels.count)
+    public var min = 0.0, max = 0.0, mean = 0.0
+
+    public var p50: Double { values[0] }
+    public var p90: Double { values[4] }
+    public var p95: Double { values[5] }
+    public var p99: Double { values[7] }
+    public var p999: Double { values[8] }
 
     public init() {}
 
@@ -10,14 +21,10 @@ public struct Percentiles: Sendable, Equatable {
     public init(_ histogram: Histogram) {
         count = histogram.totalCount
         guard count > 0 else { return }
-        let ms = 1e6
-        p50 = Double(histogram.valueAtPercentile(50)) / ms
-        p90 = Double(histogram.valueAtPercentile(90)) / ms
-        p95 = Double(histogram.valueAtPercentile(95)) / ms
-        p99 = Double(histogram.valueAtPercentile(99)) / ms
-        p999 = Double(histogram.valueAtPercentile(99.9)) / ms
-        max = Double(histogram.maxValue) / ms
-        mean = histogram.mean / ms
+        values = Percentiles.levels.map { Double(histogram.valueAtPercentile($0)) / 1e6 }
+        min = Double(histogram.minValue) / 1e6
+        max = Double(histogram.maxValue) / 1e6
+        mean = histogram.mean / 1e6
     }
 }
 

@@ -10,17 +10,28 @@ public final class RunStats: @unchecked Sendable {
     /// Gauges and run-wide counters, indexed by `LiveCounter`.
     public let live = CounterBlock(count: LiveCounter.allCases.count)
 
-    public init(stageCount: Int) {
+    public init(stageCount: Int, expectedSeconds: Int = 3600) {
         stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
+        series = TimeSeries(expectedSeconds: expectedSeconds)
     }
 
     @inline(__always)
     public subscript(counter: LiveCounter) -> UInt64 { live[counter.rawValue] }
 
+    /// Per-second samples, written by the loop thread at each second boundary.
+    public let series: TimeSeries
+
     @inline(__always)
     func count(_ outcome: Outcome, stage: Int) {
         stages[stage].outcomes.add(outcome.rawValue)
         total.outcomes.add(outcome.rawValue)
+        series.count(outcome)
+    }
+
+    @inline(__always)
+    func countScheduled(stage: Int) {
+        add(.scheduled, stage: stage)
+        series.countScheduled()
     }
 
     @inline(__always)
@@ -29,19 +40,41 @@ public final class RunStats: @unchecked Sendable {
         total.counters.add(counter.rawValue, amount)
     }
 
+    /// Records into a stage's histogram and the run's; a value past the 1 h range is clamped and counted.
+    @inline(__always)
+    func record(_ valueNs: UInt64, _ stageHistogram: Histogram, _ totalHistogram: Histogram) {
+        let inRange = stageHistogram.record(valueNs)
+        totalHistogram.record(valueNs)
+        if !inRange { live.add(LiveCounter.saturatedValues.rawValue) }
+    }
+
     @inline(__always)
     func recordSendLag(_ lagNs: UInt64, stage: Int) {
-        stages[stage].sendLag.record(lagNs)
-        total.sendLag.record(lagNs)
+        record(lagNs, stages[stage].sendLag, total.sendLag)
     }
 
     @inline(__always)
     func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, stage: Int) {
         let stats = stages[stage]
-        stats.latency.record(latencyNs)
-        stats.serviceTime.record(serviceNs)
-        total.latency.record(latencyNs)
-        total.serviceTime.record(serviceNs)
+        record(latencyNs, stats.latency, total.latency)
+        record(serviceNs, stats.serviceTime, total.serviceTime)
+        series.recordLatency(latencyNs)
+    }
+
+    /// TTFT, ITL and TPOT of LLM workloads; the workload's scanner calls these at a request's end.
+    @inline(__always)
+    public func recordTTFT(_ ns: UInt64, stage: Int) { record(ns, stages[stage].ttft, total.ttft) }
+    @inline(__always)
+    public func recordITL(_ ns: UInt64, stage: Int) { record(ns, stages[stage].itl, total.itl) }
+    @inline(__always)
+    public func recordTPOT(_ ns: UInt64, stage: Int) { record(ns, stages[stage].tpot, total.tpot) }
+
+    /// Token counts of one successful request: from the server's `usage`, or counted from content events.
+    @inline(__always)
+    public func recordTokens(prompt: UInt64?, completion: UInt64, fromUsage: Bool, stage: Int) {
+        stages[stage].addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)
+        total.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)
+        series.addOutputTokens(completion)
     }
 }
 

@@ -8,6 +8,12 @@ public final class StageStats: @unchecked Sendable {
     public let serviceTime = Histogram()
     /// `s − t`: how late the generator sent each request it sent. Its own health.
     public let sendLag = Histogram()
+    /// Time to first token, `f − t`, of successful streams.
+    public let ttft = Histogram()
+    /// Inter-token latency: every gap between successive content events.
+    public let itl = Histogram()
+    /// Time per output token after the first, `(c − f) / (completion_tokens − 1)`, per request.
+    public let tpot = Histogram()
     /// Indexed by `Outcome.rawValue`.
     public let outcomes = CounterBlock(count: Outcome.count)
     /// Counters that are not outcomes, indexed by `StageCounter`.
@@ -21,6 +27,13 @@ public final class StageStats: @unchecked Sendable {
     @inline(__always)
     public subscript(counter: StageCounter) -> UInt64 { counters[counter.rawValue] }
 
+    /// Requests that ended in a failure of any kind, dropped included (unfinished are not ended).
+    public var failedCount: UInt64 {
+        var sum: UInt64 = 0
+        for outcome in Outcome.allCases where outcome != .success && outcome != .unfinished { sum &+= count(outcome) }
+        return sum
+    }
+
     /// Requests that ended, whatever the outcome, except those still unfinished.
     public var ended: UInt64 {
         var sum: UInt64 = 0
@@ -28,10 +41,41 @@ public final class StageStats: @unchecked Sendable {
         return sum
     }
 
+    /// The smallest and largest token count seen: stored plus one so that 0 means "none yet".
+    @inline(__always)
+    func noteExtremes(_ value: UInt64, min minCounter: StageCounter, max maxCounter: StageCounter) {
+        let low = counters[minCounter.rawValue]
+        if low == 0 || value &+ 1 < low { counters.set(minCounter.rawValue, value &+ 1) }
+        if value &+ 1 > counters[maxCounter.rawValue] { counters.set(maxCounter.rawValue, value &+ 1) }
+    }
+
+    @inline(__always)
+    func addTokens(prompt: UInt64?, completion: UInt64, fromUsage: Bool) {
+        counters.add(StageCounter.tokenCountedRequests.rawValue)
+        if fromUsage { counters.add(StageCounter.usageReportedRequests.rawValue) }
+        counters.add(StageCounter.completionTokensSum.rawValue, completion)
+        noteExtremes(completion, min: .completionTokensMin, max: .completionTokensMax)
+        if let prompt {
+            counters.add(StageCounter.promptCountedRequests.rawValue)
+            counters.add(StageCounter.promptTokensSum.rawValue, prompt)
+            noteExtremes(prompt, min: .promptTokensMin, max: .promptTokensMax)
+        }
+    }
+
+    /// (mean, min, max) of a token count, or nil when no request reported it.
+    public func tokenStats(sum: StageCounter, min: StageCounter, max: StageCounter, requests: StageCounter) -> (mean: Double, min: UInt64, max: UInt64)? {
+        let n = self[requests]
+        guard n > 0 else { return nil }
+        return (Double(self[sum]) / Double(n), self[min] &- 1, self[max] &- 1)
+    }
+
     public func merge(_ other: StageStats) {
         latency.merge(other.latency)
         serviceTime.merge(other.serviceTime)
         sendLag.merge(other.sendLag)
+        ttft.merge(other.ttft)
+        itl.merge(other.itl)
+        tpot.merge(other.tpot)
         outcomes.merge(other.outcomes)
         counters.merge(other.counters)
     }
@@ -46,4 +90,10 @@ public enum StageCounter: Int, CaseIterable, Sendable {
     case sent
     /// Body bytes of complete responses (for Locust's "Average Content Size").
     case responseBodyBytes
+    /// Successful LLM requests with a token count, and where the count came from.
+    case tokenCountedRequests
+    case usageReportedRequests
+    case promptCountedRequests
+    case promptTokensSum, promptTokensMin, promptTokensMax
+    case completionTokensSum, completionTokensMin, completionTokensMax
 }
