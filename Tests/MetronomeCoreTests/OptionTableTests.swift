@@ -72,3 +72,12 @@ final class OptionTableTests: XCTestCase {
         }
     }
 }
+
+extension OptionTableTests {
+    func testWithoutRampTheHoldStartsAtItsRate() throws {
+        let plan = try OptionTable.parse(["--rate", "5000", "--duration", "5s"]).ratePlan()
+        XCTAssertEqual(plan.stages.count, 1)
+        XCTAssertEqual(plan.stages[0].startRatePerSec, 5000)
+        XCTAssertEqual(plan.expectedArrivals(byNs: plan.totalDurationNs), 25_000, accuracy: 1e-6)
+    }
+}

@@ -429,13 +429,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// sleep is polled for instead, so a 20 µs gap between arrivals is kept.
     private mutating func waitForEvents(now: UInt64) {
         let deadline = nextDeadline()
-        var timeoutMs: Int32 = -1
-        if deadline <= now &+ 20_000 {
-            timeoutMs = 0
-        } else if deadline != UInt64.max {
-            poller.wake(byNs: deadline, nowNs: now)
-        }
-        let count = poller.wait(timeoutMs: timeoutMs)
+        let count = poller.wait(untilNs: deadline, nowNs: now)
         for position in 0..<count {
             handle(poller.event(at: position))
         }

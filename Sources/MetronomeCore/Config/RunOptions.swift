@@ -71,8 +71,10 @@ public struct RunOptions: Sendable {
             if durationNs > 0 { targets.append((durationNs, rate, "hold")) }
             if targets.isEmpty { throw UsageError("--duration", "must be above 0") }
         }
+        // Without a ramp the hold starts at its rate; --start-rate only shapes a ramp.
+        let firstRate = stages.isEmpty && (rampNs ?? 0) == 0 ? rate! : startRate
         do {
-            return try RatePlan(startRatePerSec: startRate, targets: targets)
+            return try RatePlan(startRatePerSec: firstRate, targets: targets)
         } catch {
             throw UsageError("--stage", "\(error)")
         }
