@@ -11,23 +11,59 @@ public struct LoadRun {
     public let stats: RunStats
     public let openFileLimit: OpenFileLimit
     public var notes: [String] = []
+    /// OpenAI workloads: the model sent, and the prompt's length in characters.
+    public private(set) var resolvedModel: String?
+    public private(set) var promptCharacters = 0
 
     public init(options: RunOptions) throws {
         self.options = options
+        var url: TargetURL
         do {
             url = try TargetURL(parsing: options.url)
         } catch {
             throw UsageError("URL", "'\(options.url)': \(error)")
         }
+        if options.workload.isOpenAI {
+            // vLLM users give the base URL (http://host:8000, or …/v1); the endpoint is implied.
+            if url.target == "/" { url.target = options.workload.defaultPath }
+            else if url.target.hasSuffix("/v1") || url.target.hasSuffix("/v1/") {
+                url.target = String(url.target.prefix { $0 != "?" }).trimmingTrailingSlash() + options.workload.defaultPath.dropFirst(3)
+            }
+        }
+        self.url = url
         plan = try options.ratePlan()
         address = try SocketAddress.resolve(host: url.host, port: url.port)
-        var body: [UInt8]?
-        if let path = options.bodyFile {
-            body = try readFile(path)
+        var headers = options.headers
+        if let key = options.apiKey { headers.append(("Authorization", "Bearer \(key)")) }
+        if options.workload.isOpenAI {
+            let model = try options.model ?? ModelDiscovery.firstModel(address: address, hostHeader: url.hostHeader, headers: headers,
+                                                                       timeoutNs: options.connectTimeoutNs)
+            let prompt: String
+            if let path = options.promptFile {
+                let bytes = try readFile(path)
+                guard let text = String(validating: bytes, as: UTF8.self), !text.isEmpty else {
+                    throw UsageError("--prompt-file", "'\(path)' must be non-empty UTF-8 text")
+                }
+                prompt = text.trimmingTrailingNewlines()
+            } else {
+                prompt = DefaultPrompt.text
+            }
+            resolvedModel = model
+            promptCharacters = prompt.unicodeScalars.count
+            let settings = OpenAIRequestSettings(model: model, prompt: prompt, maxTokens: options.maxTokens, temperature: options.temperature,
+                                                 stream: options.stream, ignoreEOS: options.ignoreEOS, uniquePrompts: options.uniquePrompts)
+            if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
+            template = RequestTemplate(method: options.method ?? "POST", target: url.target, hostHeader: url.hostHeader, headers: headers,
+                                       body: OpenAIRequestBody.make(settings, chat: options.workload == .openaiChat),
+                                       sequenceMarker: options.uniquePrompts ? OpenAIRequestBody.sequenceMarker : nil)
+        } else {
+            var body: [UInt8]?
+            if let path = options.bodyFile { body = try readFile(path) }
+            template = RequestTemplate(method: options.method ?? (body == nil ? "GET" : "POST"), target: url.target,
+                                       hostHeader: url.hostHeader, headers: headers, body: body)
         }
-        let method = options.method ?? (body == nil ? "GET" : "POST")
-        template = RequestTemplate(method: method, target: url.target, hostHeader: url.hostHeader, headers: options.headers, body: body)
-        stats = RunStats(stageCount: plan.stages.count)
+        let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
+        stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds)
         openFileLimit = raiseOpenFileLimit()
         // Three descriptors a process starts with, plus epoll, timerfd and signalfd.
         let usable = openFileLimit.soft > 16 ? openFileLimit.soft - 16 : 0
@@ -61,12 +97,17 @@ public struct LoadRun {
         let result: EngineResult
         switch options.workload {
         case .http:
-            let engine = try OpenLoopEngine<PlainResponseScanner>(config: config, template: template, stats: stats)
-            result = engine.run()
+            result = try OpenLoopEngine<PlainResponseScanner>(config: config, template: template, stats: stats).run()
+        case .openaiChat, .openaiCompletions:
+            result = try OpenLoopEngine<OpenAIResponseScanner>(config: config, template: template, stats: stats).run()
         }
-        let summary = RunSummary(target: "\(template.method) \(url)", address: address.description, workload: options.workload.rawValue,
+        var summary = RunSummary(target: "\(template.method) \(url)", address: address.description, workload: options.workload.rawValue,
                                  arrival: arrivalDescription, seed: options.seed, maxConnections: options.maxConnections,
                                  plan: plan, stats: stats, result: result)
+        summary.config = options.resolvedConfig()
+        if let resolvedModel { summary.config.append(("resolved_model", resolvedModel)) }
+        summary.environment = RunEnvironment.current(startedAtUnixS: result.startedAtUnixS)
+        if options.workload.isOpenAI { summary.addTokenChecks(options: options) }
         return (summary, result)
     }
 }
@@ -75,6 +116,20 @@ public struct FileError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "cannot read '\(path)': \(reason)" }
+}
+
+extension String {
+    func trimmingTrailingSlash() -> String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+
+    func trimmingTrailingNewlines() -> String {
+        var text = self
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        return text
+    }
 }
 
 /// Reads a whole file at setup time.

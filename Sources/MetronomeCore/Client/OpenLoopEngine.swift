@@ -37,6 +37,8 @@ public struct EngineResult: Sendable {
     public var totalElapsedNs: UInt64
     public var interruptedBySignal: Int32?
     public var loopCPUSeconds: Double
+    /// Wall clock at the plan's zero, Unix seconds (labels only).
+    public var startedAtUnixS: Double
 }
 
 /// A struct so that its mutable state is plain stored properties (no class exclusivity checks on
@@ -88,7 +90,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         parsers = .allocate(capacity: config.maxConnections)
         parsers.initialize(repeating: ResponseParser(), count: config.maxConnections)
         scanners = .allocate(capacity: config.maxConnections)
-        for index in 0..<config.maxConnections { (scanners + index).initialize(to: Scanner()) }
+        for index in 0..<config.maxConnections { (scanners + index).initialize(to: Scanner(stats: stats)) }
         digits = .allocate(capacity: config.maxConnections * Self.digitsStride)
         digits.initialize(repeating: UInt8(ascii: "0"), count: config.maxConnections * Self.digitsStride)
         iovecs = .allocate(capacity: 3)
@@ -102,6 +104,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     public consuming func run() -> EngineResult {
         let cpuStart = threadCPUSeconds()
         startNs = monotonicNs()
+        let startedAtUnixS = wallClockSeconds()
         nextSecondNs = startNs &+ 1_000_000_000
         nextArrivalNs = schedule.next().map { startNs &+ $0 }
         if nextArrivalNs == nil { endPlan(atNs: startNs &+ config.plan.totalDurationNs) }
@@ -125,7 +128,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.series.closeSecond(endNs: endNs &- startNs, total: stats.total, live: stats.live)
         releaseEverything()
         return EngineResult(startNs: startNs, planElapsedNs: planEndNs &- startNs, totalElapsedNs: endNs &- startNs,
-                            interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart)
+                            interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart,
+                            startedAtUnixS: startedAtUnixS)
     }
 
     // MARK: Schedule
@@ -276,7 +280,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slab.pushBack(index, to: &busy)
         if let field = template.sequenceField { writeSequence(request.sequence, width: field.count, slot: index) }
         parsers[Int(index)].begin(isHeadRequest: template.isHeadRequest)
-        scanners[Int(index)].begin(intendedNs: request.intendedNs, sentNs: now)
+        scanners[Int(index)].begin(intendedNs: request.intendedNs, sentNs: now, stage: Int(request.stage))
         stats.live.add(LiveCounter.inFlight.rawValue)
         stats.add(.sent, stage: Int(request.stage))
         stats.recordSendLag(now &- request.intendedNs, stage: Int(request.stage))
@@ -360,12 +364,14 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.statusCounts.add(min(max(status, 0), 599))
         var outcome = Outcome.httpError
         if status >= 200 && status < 300 {
-            outcome = scanners[Int(index)].finishSuccess(nowNs: now, stats: stats, stage: stage)
+            outcome = scanners[Int(index)].finishSuccess(nowNs: now)
             if outcome == .success {
                 stats.recordSuccess(latencyNs: now &- slot.pointee.intendedNs, serviceNs: now &- slot.pointee.sentNs, stage: stage)
             }
+        } else {
+            scanners[Int(index)].finishHTTPError(status: status)
         }
-        endBusy(index, outcome: outcome, close: !reusable)
+        endBusy(index, outcome: outcome, close: !reusable, status: status)
         if reusable {
             slot.pointee.reused = true
             becomeIdle(index, now: now)
@@ -392,11 +398,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         openConnectionsForQueue(now: now)
     }
 
-    private mutating func endBusy(_ index: Int32, outcome: Outcome, close: Bool) {
+    private mutating func endBusy(_ index: Int32, outcome: Outcome, close: Bool, status: Int = 0) {
         let stage = Int(slab.slots[Int(index)].stage)
         slab.remove(index, from: &busy)
         stats.live.subtract(LiveCounter.inFlight.rawValue)
-        stats.count(outcome, stage: stage)
+        stats.count(outcome, stage: stage, status: status)
         if close { closeSlot(index) }
     }
 

@@ -62,11 +62,40 @@ public enum OptionTable {
         OptionSpec(name: "drain", value: "D", defaultText: "the timeout", help: "After the plan, how long in-flight requests may finish; the rest count as unfinished.", group: "Connections and time") { options, text throws(UsageError) in
             options.drainNs = try duration(text, "--drain", allowZero: true)
         },
-        OptionSpec(name: "workload", value: "KIND", defaultText: "http", help: "What to send: `http` (the URL with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
+        OptionSpec(name: "workload", value: "KIND", defaultText: "openai-chat", help: "What to send: `openai-chat` (POST /v1/chat/completions), `openai-completions` (POST /v1/completions), or `http` (the URL as given, with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
             guard let kind = WorkloadKind(rawValue: text) else {
                 throw UsageError("--workload", "must be one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(text)')")
             }
             options.workload = kind
+        },
+        OptionSpec(name: "model", value: "NAME", defaultText: "first of GET /v1/models", help: "Model name sent in each request.", group: "Workload") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--model", "needs a model name") }
+            options.model = text
+        },
+        OptionSpec(name: "prompt-file", value: "FILE", defaultText: "built-in prompt_200", help: "Prompt text (UTF-8); the default is configs/prompts/prompt_200.txt, built in.", group: "Workload") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--prompt-file", "needs a file path") }
+            options.promptFile = text
+        },
+        OptionSpec(name: "max-tokens", value: "N", defaultText: "200", help: "max_tokens of each request.", group: "Workload") { options, text throws(UsageError) in
+            options.maxTokens = try count(text, "--max-tokens", range: 1...10_000_000)
+        },
+        OptionSpec(name: "temperature", value: "T", defaultText: "0", help: "Sampling temperature of each request.", group: "Workload") { options, text throws(UsageError) in
+            guard let value = Double(text), value.isFinite, value >= 0, value <= 100 else {
+                throw UsageError("--temperature", "must be a number from 0 to 100 (got '\(text)')")
+            }
+            options.temperature = value
+        },
+        OptionSpec(name: "stream", value: nil, defaultText: "on", help: "Stream the response (SSE) and measure TTFT, ITL and TPOT.", group: "Workload") { options, _ in options.stream = true },
+        OptionSpec(name: "no-stream", value: nil, defaultText: "", help: "Ask for whole responses: latency and tokens only.", group: "Workload") { options, _ in options.stream = false },
+        OptionSpec(name: "ignore-eos", value: nil, defaultText: "off", help: "Send vLLM's `ignore_eos` and `min_tokens`, so every response has exactly --max-tokens tokens.", group: "Workload") { options, _ in options.ignoreEOS = true },
+        OptionSpec(name: "api-key", value: "KEY", defaultText: "", help: "Send `Authorization: Bearer KEY` (never shown in any output).", group: "Workload") { options, text throws(UsageError) in
+            guard !text.isEmpty, !text.utf8.contains(where: { $0 < 0x20 }) else { throw UsageError("--api-key", "must be non-empty printable text") }
+            options.apiKey = text
+        },
+        OptionSpec(name: "unique-prompts", value: nil, defaultText: "on", help: "Start each prompt with a distinct request number, so the server's prefix cache cannot answer it.", group: "Workload") { options, _ in options.uniquePrompts = true },
+        OptionSpec(name: "same-prompt", value: nil, defaultText: "", help: "Send the identical prompt every time (measures prefix-cache hits).", group: "Workload") { options, _ in options.uniquePrompts = false },
+        OptionSpec(name: "expect-prompt-tokens", value: "N", defaultText: "", help: "Warn when the server's prompt token count is more than 10 % away from N.", group: "Workload") { options, text throws(UsageError) in
+            options.expectPromptTokens = try count(text, "--expect-prompt-tokens", range: 1...10_000_000)
         },
         OptionSpec(name: "method", value: "M", defaultText: "GET, or POST with --body", help: "HTTP method of the http workload.", group: "Workload") { options, text throws(UsageError) in
             guard !text.isEmpty, text.utf8.allSatisfy({ isTokenByte($0) }) else {
@@ -86,13 +115,71 @@ public enum OptionTable {
             guard !text.isEmpty else { throw UsageError("--body", "needs a file path") }
             options.bodyFile = text
         },
+        OptionSpec(name: "config", value: "FILE", defaultText: "", help: "Read options from a JSON object keyed by option name (e.g. configs/fixed_200_200.json); flags given too win.", group: "Output") { _, _ throws(UsageError) in
+            throw UsageError("--config", "may be given once")
+        },
         OptionSpec(name: "quiet", value: nil, defaultText: "", help: "Print nothing but the summary.", group: "Output") { options, _ in options.quiet = true },
         OptionSpec(name: "no-files", value: nil, defaultText: "", help: "Write no report files.", group: "Output") { options, _ in options.noFiles = true },
         OptionSpec(name: "json", value: nil, defaultText: "", help: "Print the summary as one JSON object on stdout instead of text.", group: "Output") { options, _ in options.json = true },
     ]
 
-    /// Parses `metronome run`'s arguments (after `run`): `--name value`, `--name=value`, flags, and one URL.
+    /// Parses `metronome run`'s arguments (after `run`). A `--config FILE` is read first; every
+    /// option given on the command line then replaces the file's (repeatable ones as a whole).
     public static func parse(_ arguments: [String]) throws(UsageError) -> RunOptions {
+        var commandLine: [String] = []
+        var fileArguments: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--config" || argument.hasPrefix("--config=") {
+                let path: String
+                if argument == "--config" {
+                    guard index + 1 < arguments.count else { throw UsageError("--config", "needs a file path") }
+                    path = arguments[index + 1]
+                    index += 2
+                } else {
+                    path = String(argument.dropFirst("--config=".count))
+                    index += 1
+                }
+                fileArguments = try ConfigFile.arguments(fromFile: path)
+                continue
+            }
+            commandLine.append(argument)
+            index += 1
+        }
+        guard !fileArguments.isEmpty else { return try parseArguments(commandLine) }
+        let given = Set(try parseArguments(commandLine, namesOnly: true))
+        var kept: [String] = []
+        var position = 0
+        while position < fileArguments.count {
+            let argument = fileArguments[position]
+            let name = argument.hasPrefix("--") ? String(argument.dropFirst(2)) : "url"
+            let takesValue = argument.hasPrefix("--") && run.first { $0.name == name }?.value != nil
+            let width = takesValue ? 2 : 1
+            let overridden = given.contains(name) || (ConfigFile.negations[name].map { given.contains($0) } ?? false)
+            if !overridden { kept += fileArguments[position..<(position + width)] }
+            position += width
+        }
+        return try parseArguments(kept + commandLine)
+    }
+
+    /// The option names (and `url`) an argument list sets, for `--config` overrides.
+    static func parseArguments(_ arguments: [String], namesOnly: Bool) throws(UsageError) -> [String] {
+        var names: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--") else { names.append("url"); continue }
+            var name = String(argument.dropFirst(2))
+            if let equals = name.firstIndex(of: "=") { name = String(name[..<equals]) }
+            else if run.first(where: { $0.name == name })?.value != nil { index += 1 }
+            names.append(name)
+        }
+        return names
+    }
+
+    static func parseArguments(_ arguments: [String]) throws(UsageError) -> RunOptions {
         var options = RunOptions()
         var sawURL = false
         var index = 0

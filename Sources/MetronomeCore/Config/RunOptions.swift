@@ -1,7 +1,20 @@
 // Everything a user can set for `metronome run`, typed and validated; the plan is built from it.
 
 public enum WorkloadKind: String, Sendable, CaseIterable {
+    case openaiChat = "openai-chat"
+    case openaiCompletions = "openai-completions"
     case http
+
+    public var isOpenAI: Bool { self != .http }
+
+    /// The endpoint path used when the URL names none (or only `/v1`).
+    var defaultPath: String {
+        switch self {
+        case .openaiChat: "/v1/chat/completions"
+        case .openaiCompletions: "/v1/completions"
+        case .http: "/"
+        }
+    }
 }
 
 public enum ArrivalKind: String, Sendable, CaseIterable {
@@ -25,7 +38,18 @@ public struct RunOptions: Sendable {
     public var timeoutNs: UInt64 = 120_000_000_000
     /// nil: the request timeout.
     public var drainNs: UInt64?
-    public var workload = WorkloadKind.http
+    public var workload = WorkloadKind.openaiChat
+    /// nil: ask the server (`GET /v1/models`) and take the first id.
+    public var model: String?
+    /// nil: the built-in 200-token prompt (configs/prompts/prompt_200.txt).
+    public var promptFile: String?
+    public var maxTokens = 200
+    public var temperature = 0.0
+    public var stream = true
+    public var ignoreEOS = false
+    public var apiKey: String?
+    public var uniquePrompts = true
+    public var expectPromptTokens: Int?
     public var method: String?
     public var headers: [(name: String, value: String)] = []
     public var bodyFile: String?
@@ -90,4 +114,42 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
     public var description: String { flag.isEmpty ? message : "\(flag) \(message)" }
+}
+
+extension RunOptions {
+    /// Header names whose values never appear in any report, summary or progress line.
+    static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"]
+
+    public static func masked(_ header: (name: String, value: String)) -> String {
+        secretHeaders.contains(header.name.lowercased()) ? "\(header.name): ***" : "\(header.name): \(header.value)"
+    }
+
+    /// The options in force, for the JSON summary and the HTML report: every value resolved, secrets masked.
+    public func resolvedConfig() -> [(key: String, value: String)] {
+        var list: [(key: String, value: String)] = [("url", url)]
+        if stages.isEmpty {
+            list.append(("rate", rate.map { Format.rate($0) } ?? ""))
+            list.append(("ramp", Units.formatDuration(rampNs ?? 0)))
+            list.append(("duration", durationNs.map(Units.formatDuration) ?? ""))
+        } else {
+            list.append(("stages", stages.map { "\(Units.formatDuration($0.durationNs)):\(Format.rate($0.targetRatePerSec))" }.joined(separator: " ")))
+        }
+        list += [
+            ("start_rate", Format.rate(startRate)), ("arrival", arrival.rawValue), ("burstiness", Format.trimmed(burstiness, decimals: 3)),
+            ("seed", String(seed)), ("max_connections", String(maxConnections)), ("max_queue", String(maxQueue)),
+            ("connect_timeout", Units.formatDuration(connectTimeoutNs)), ("timeout", Units.formatDuration(timeoutNs)),
+            ("drain", Units.formatDuration(effectiveDrainNs)), ("workload", workload.rawValue),
+        ]
+        if workload.isOpenAI {
+            list += [("model", model ?? "(first of GET /v1/models)"), ("prompt_file", promptFile ?? "(built-in prompt_200)"),
+                     ("max_tokens", String(maxTokens)), ("temperature", Format.trimmed(temperature, decimals: 6)),
+                     ("stream", String(stream)), ("ignore_eos", String(ignoreEOS)), ("unique_prompts", String(uniquePrompts))]
+            if apiKey != nil { list.append(("api_key", "***")) }
+            if let expectPromptTokens { list.append(("expect_prompt_tokens", String(expectPromptTokens))) }
+        }
+        if let method { list.append(("method", method)) }
+        for header in headers { list.append(("header", RunOptions.masked(header))) }
+        if let bodyFile { list.append(("body", bodyFile)) }
+        return list
+    }
 }

@@ -16,7 +16,13 @@ public enum JSONReport {
         json.number("elapsed_s", summary.elapsedS)
         json.bool("interrupted", summary.interrupted)
         json.bool("target_unreachable", summary.targetUnreachable)
-        phaseFields(summary.total, into: &json)
+        if summary.isLLM {
+            json.bool("stream", summary.stream)
+            json.int("max_tokens", summary.maxTokens)
+            json.string("prompt_mode", summary.uniquePrompts ? "unique" : "same")
+            json.string("usage_source", summary.usageSource)
+        }
+        phaseFields(summary.total, into: &json, llm: summary.isLLM)
         json.int("connections_opened", summary.connectionsOpened)
         json.int("stale_connection_retries", summary.staleConnectionRetries)
         json.beginObject("status_codes")
@@ -31,7 +37,7 @@ public enum JSONReport {
             json.number("end_s", stage.endS)
             json.number("start_rate", stage.startRate)
             json.number("end_rate", stage.endRate)
-            phaseFields(stage, into: &json)
+            phaseFields(stage, into: &json, llm: summary.isLLM)
             json.endObject()
         }
         json.endArray()
@@ -42,7 +48,7 @@ public enum JSONReport {
         return json.text + "\n"
     }
 
-    static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter) {
+    static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter, llm: Bool) {
         json.int("scheduled", phase.scheduled)
         json.int("sent", phase.sent)
         json.int("completed", phase.completed)
@@ -56,8 +62,25 @@ public enum JSONReport {
         percentiles("latency_ms", phase.latency, into: &json)
         percentiles("service_time_ms", phase.serviceTime, into: &json)
         percentiles("send_lag_ms", phase.sendLag, into: &json)
+        if llm {
+            percentiles("ttft_ms", phase.ttft, into: &json)
+            percentiles("itl_ms", phase.itl, into: &json)
+            percentiles("tpot_ms", phase.tpot, into: &json)
+            json.number("output_tokens_per_s", phase.outputTokensPerS)
+            tokens("prompt_tokens", phase.promptTokens, into: &json)
+            tokens("completion_tokens", phase.completionTokens, into: &json)
+        }
         json.beginObject("errors")
         for (kind, count) in phase.errors { json.int(kind, count) }
+        json.endObject()
+    }
+
+    static func tokens(_ name: String, _ value: TokenStats?, into json: inout JSONWriter) {
+        guard let value else { return json.null(name) }
+        json.beginObject(name)
+        json.number("mean", value.mean, decimals: 2)
+        json.int("min", value.min)
+        json.int("max", value.max)
         json.endObject()
     }
 

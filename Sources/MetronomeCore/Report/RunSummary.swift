@@ -1,4 +1,5 @@
 // The immutable snapshot every reporter renders: numbers only, built once from the run's stats.
+import Glibc
 
 public struct Percentiles: Sendable, Equatable {
     /// The levels reported everywhere: Locust's columns (50 … 100), of which the text shows a subset.
@@ -50,6 +51,17 @@ public struct PhaseSummary: Sendable {
     public var serviceTime = Percentiles()
     public var sendLag = Percentiles()
     public var meanResponseBytes = 0.0
+    /// LLM workloads: time to first token, inter-token latency, time per output token (ms).
+    public var ttft = Percentiles()
+    public var itl = Percentiles()
+    public var tpot = Percentiles()
+    /// Completion tokens of the stage's successful requests per second of the stage.
+    public var outputTokensPerS = 0.0
+    public var promptTokens: TokenStats?
+    public var completionTokens: TokenStats?
+    /// Successful requests whose token counts came from the server's `usage`, and all with counts.
+    public var usageReportedRequests: UInt64 = 0
+    public var tokenCountedRequests: UInt64 = 0
     /// Each outcome other than success with a non-zero count, in `Outcome` order.
     public var errors: [(kind: String, count: UInt64)] = []
 
@@ -76,10 +88,76 @@ public struct PhaseSummary: Sendable {
         serviceTime = Percentiles(stats.serviceTime)
         sendLag = Percentiles(stats.sendLag)
         if completed > 0 { meanResponseBytes = Double(stats[.responseBodyBytes]) / Double(completed) }
+        ttft = Percentiles(stats.ttft)
+        itl = Percentiles(stats.itl)
+        tpot = Percentiles(stats.tpot)
+        if ranS > 0 { outputTokensPerS = Double(stats[.completionTokensSum]) / ranS }
+        promptTokens = stats.tokenStats(sum: .promptTokensSum, min: .promptTokensMin, max: .promptTokensMax, requests: .promptCountedRequests)
+            .map { TokenStats(mean: $0.mean, min: $0.min, max: $0.max) }
+        completionTokens = stats.tokenStats(sum: .completionTokensSum, min: .completionTokensMin, max: .completionTokensMax, requests: .tokenCountedRequests)
+            .map { TokenStats(mean: $0.mean, min: $0.min, max: $0.max) }
+        usageReportedRequests = stats[.usageReportedRequests]
+        tokenCountedRequests = stats[.tokenCountedRequests]
         for outcome in Outcome.allCases where outcome != .success && stats.count(outcome) > 0 {
             errors.append((outcome.key, stats.count(outcome)))
         }
     }
+}
+
+public struct TokenStats: Sendable, Equatable {
+    public var mean: Double
+    public var min: UInt64
+    public var max: UInt64
+}
+
+/// Where the run happened, for the JSON summary and the HTML report.
+public struct RunEnvironment: Sendable {
+    public var hostName: String
+    public var cores: Int
+    public var kernel: String
+    public var clockSource: String
+    public var metronomeVersion: String
+    public var startedAt: String
+
+    public static func current(startedAtUnixS: Double) -> RunEnvironment {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        var system = utsname()
+        uname(&system)
+        let release = withUnsafeBytes(of: &system.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let sysname = withUnsafeBytes(of: &system.sysname) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        var clock = "unknown"
+        if let bytes = try? readFile("/sys/devices/system/clocksource/clocksource0/current_clocksource") {
+            clock = String(decoding: bytes, as: UTF8.self).trimmingSpaces().filter { $0 != "\n" }
+        }
+        return RunEnvironment(hostName: String(cString: name), cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+                              kernel: "\(sysname) \(release)", clockSource: clock, metronomeVersion: MetronomeCore.metronomeVersion,
+                              startedAt: isoTimestamp(unixS: startedAtUnixS))
+    }
+}
+
+/// `2026-11-29T09:30:00Z` from Unix seconds (UTC), without Foundation.
+public func isoTimestamp(unixS: Double) -> String {
+    var seconds = time_t(unixS)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+}
+
+/// One `--slo` check as judged: `p95<=5s` measured 4213.2 ms → PASS.
+public struct SLOCheckResult: Sendable, Equatable {
+    /// As the user wrote it, e.g. `p95<=5s`.
+    public var expression: String
+    /// What was measured, e.g. `latency p95`, `error rate`, `TTFT p95`, `achieved / offered`.
+    public var metric: String
+    /// `<=` or `>=`.
+    public var comparison: String
+    /// In `unit`: ms for times, % for rates.
+    public var limit: Double
+    public var measured: Double
+    public var unit: String
+    public var passed: Bool
 }
 
 public struct RunSummary: Sendable {
@@ -101,6 +179,29 @@ public struct RunSummary: Sendable {
     public var loopCPUSeconds: Double
     public var warnings: [String]
     public var targetUnreachable: Bool
+    public var series: [SecondSample]
+    public var failures: [FailureLog.Entry]
+    public var errorMessages: [(kind: String, status: Int, message: String, count: UInt64)]
+    /// Monotonic ns → wall clock: the plan's zero in Unix seconds.
+    public var startedAtUnixS: Double
+    /// (percentile, ms) points of the latency and service-time distributions, HdrHistogram's iteration.
+    public var latencyDistribution: [(percentile: Double, ms: Double)]
+    public var serviceDistribution: [(percentile: Double, ms: Double)]
+    /// The resolved options, secrets masked, in table order; set by the caller.
+    public var config: [(key: String, value: String)] = []
+    /// OpenAI workloads: what was asked, so reports can judge the token counts.
+    public var isLLM = false
+    public var stream = false
+    public var maxTokens = 0
+    public var uniquePrompts = false
+    public var environment: RunEnvironment? = nil
+    /// `--slo` verdicts, judged on `sloScope` (`hold` stages by default, or `all`); empty without `--slo`.
+    public var sloChecks: [SLOCheckResult] = []
+    public var sloScope = "hold"
+    /// Requests per second (over the judged stages) that met every per-request limit of the SLO
+    /// (latency and TTFT limits); nil without per-request limits.
+    public var goodputRps: Double? = nil
+    public var sloPassed: Bool { sloChecks.allSatisfy(\.passed) }
 
     public init(target: String, address: String, workload: String, arrival: String, seed: UInt64, maxConnections: Int,
                 plan: RatePlan, stats: RunStats, result: EngineResult) {
@@ -125,6 +226,16 @@ public struct RunSummary: Sendable {
         staleConnectionRetries = stats[.staleConnectionRetries]
         statusCounts = (0..<600).compactMap { code in stats.statusCounts[code] > 0 ? (code, stats.statusCounts[code]) : nil }
         loopCPUSeconds = result.loopCPUSeconds
+        series = stats.series.samples
+        failures = stats.failures.entries
+        errorMessages = stats.failures.messages
+        startedAtUnixS = result.startedAtUnixS
+        func distribution(_ histogram: Histogram) -> [(percentile: Double, ms: Double)] {
+            guard histogram.totalCount > 0 else { return [] }
+            return histogram.percentiles(ticksPerHalfDistance: 5).map { ($0.percentileLevel, Double($0.value) / 1e6) }
+        }
+        latencyDistribution = distribution(stats.total.latency)
+        serviceDistribution = distribution(stats.total.serviceTime)
         let connectFailures = Outcome.allCases.filter(\.isConnectFailure).reduce(0) { $0 + stats.total.count($1) }
         targetUnreachable = total.scheduled > 0 && total.completed == 0 && connectFailures > 0
             && connectFailures + total.dropped + total.unfinished == total.scheduled

@@ -33,6 +33,9 @@ public enum TextReport {
         out += table(header: ["p50", "p99", "max"],
                      rows: phases.map { ($0.name, [$0.sendLag.p50, $0.sendLag.p99, $0.sendLag.max].map { Format.fixed($0, decimals: 3) }) },
                      nameWidth: nameWidth, title: "Send lag, ms (first byte sent minus intended start: the generator's own delay)")
+        if summary.isLLM {
+            out += "\n" + llmSection(summary, phases: phases, nameWidth: nameWidth, columns: columns)
+        }
         if !summary.total.errors.isEmpty {
             out += "\nOutcomes other than success:\n"
             for (kind, count) in summary.total.errors {
@@ -47,6 +50,34 @@ public enum TextReport {
             out += "\n\(summary.staleConnectionRetries) requests were re-sent on a new connection after the server closed an idle keep-alive connection under them.\n"
         }
         for warning in summary.warnings { out += "\n!! " + warning + "\n" }
+        return out
+    }
+
+    static func llmSection(_ summary: RunSummary, phases: [PhaseSummary], nameWidth: Int, columns: [String]) -> String {
+        func full(_ p: Percentiles) -> [String] {
+            [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { Format.fixed($0, decimals: 2) }
+        }
+        var out = ""
+        if summary.stream {
+            out += table(header: columns, rows: phases.map { ($0.name, full($0.ttft)) }, nameWidth: nameWidth,
+                         title: "Time to first token, ms (from the intended start)")
+            out += "\n"
+            out += table(header: columns, rows: phases.map { ($0.name, full($0.itl)) }, nameWidth: nameWidth,
+                         title: "Inter-token latency, ms (gaps between content events)")
+            out += "\n"
+            out += table(header: columns, rows: phases.map { ($0.name, full($0.tpot)) }, nameWidth: nameWidth,
+                         title: "Time per output token, ms (after the first)")
+            out += "\n"
+        }
+        func tokens(_ value: TokenStats?) -> [String] {
+            guard let value else { return ["-", "-", "-"] }
+            return [Format.fixed(value.mean, decimals: 1), String(value.min), String(value.max)]
+        }
+        out += table(header: ["output tok/s", "prompt mean", "min", "max", "completion mean", "min", "max"],
+                     rows: phases.map { ($0.name, [Format.fixed($0.outputTokensPerS, decimals: 1)] + tokens($0.promptTokens) + tokens($0.completionTokens)) },
+                     nameWidth: nameWidth, title: "Tokens (as the server reported them)")
+        out += "Token counts from: \(summary.usageSource == "usage" ? "the server's usage" : summary.usageSource == "events" ? "content events (the server sent no usage)" : summary.usageSource)"
+        out += " · max_tokens \(summary.maxTokens) · prompts: \(summary.uniquePrompts ? "unique per request (no prefix-cache hits)" : "identical (prefix cache may serve them)")\n"
         return out
     }
 

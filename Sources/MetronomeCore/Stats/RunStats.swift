@@ -21,11 +21,15 @@ public final class RunStats: @unchecked Sendable {
     /// Per-second samples, written by the loop thread at each second boundary.
     public let series: TimeSeries
 
+    /// First and last seen of each failure kind, and the servers' error messages.
+    public let failures = FailureLog()
+
     @inline(__always)
-    func count(_ outcome: Outcome, stage: Int) {
+    func count(_ outcome: Outcome, stage: Int, status: Int = 0) {
         stages[stage].outcomes.add(outcome.rawValue)
         total.outcomes.add(outcome.rawValue)
         series.count(outcome)
+        if outcome != .success { failures.note(outcome, status: status, nowNs: monotonicNs()) }
     }
 
     @inline(__always)

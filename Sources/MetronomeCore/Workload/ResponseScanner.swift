@@ -3,20 +3,24 @@
 /// One value per connection, reused request after request; the engine is generic over it, so the
 /// calls are direct and inlined, never dynamic.
 public protocol ResponseScanner {
-    init()
-    /// A new request was just sent (`sentNs` is `s`, `intendedNs` is `t`).
-    mutating func begin(intendedNs: UInt64, sentNs: UInt64)
+    /// Made once per connection slot at start; `stats` is where per-request metrics go.
+    init(stats: RunStats)
+    /// A new request was just sent (`sentNs` is `s`, `intendedNs` is `t`), counted in `stage`.
+    mutating func begin(intendedNs: UInt64, sentNs: UInt64, stage: Int)
     /// Decoded body bytes of a response with a final status, as they arrive.
     mutating func body(_ bytes: UnsafeRawBufferPointer, status: Int, nowNs: UInt64)
-    /// A complete 2xx response: the outcome (success, or a failure only the body shows) and any
-    /// per-request metrics recorded into `stats` for `stage`.
-    mutating func finishSuccess(nowNs: UInt64, stats: RunStats, stage: Int) -> Outcome
+    /// A complete 2xx response: the outcome (success, or a failure only the body shows), with any
+    /// per-request metrics recorded.
+    mutating func finishSuccess(nowNs: UInt64) -> Outcome
+    /// A complete non-2xx response: a chance to keep the server's error message.
+    mutating func finishHTTPError(status: Int)
 }
 
 /// The generic HTTP workload: any complete 2xx response is a success.
 public struct PlainResponseScanner: ResponseScanner {
-    public init() {}
-    @inline(__always) public mutating func begin(intendedNs: UInt64, sentNs: UInt64) {}
+    public init(stats: RunStats) {}
+    @inline(__always) public mutating func begin(intendedNs: UInt64, sentNs: UInt64, stage: Int) {}
     @inline(__always) public mutating func body(_ bytes: UnsafeRawBufferPointer, status: Int, nowNs: UInt64) {}
-    @inline(__always) public mutating func finishSuccess(nowNs: UInt64, stats: RunStats, stage: Int) -> Outcome { .success }
+    @inline(__always) public mutating func finishSuccess(nowNs: UInt64) -> Outcome { .success }
+    @inline(__always) public mutating func finishHTTPError(status: Int) {}
 }

@@ -1,0 +1,113 @@
+// What a scanned OpenAI-style event or body said, and the fixed inline buffer its error message is kept in.
+
+/// What one server-sent event (or a whole non-streaming JSON body) said, as far as load testing needs.
+public struct CompletionEvent: Equatable, Sendable {
+    /// A generated-text field ("content", "text", "reasoning_content", "reasoning") with a non-empty
+    /// string value; `"content":""` and `"content":null` are not content.
+    public var hasContent = false
+    /// The event's data is exactly `[DONE]`.
+    public var isDone = false
+    /// A top-level "error" key with a value other than null or false, a top-level `"object":"error"`,
+    /// or an `event: error` field line.
+    public var isError = false
+    /// From `"usage":{…"prompt_tokens":N…}` when usage is an object.
+    public var promptTokens: Int? = nil
+    public var completionTokens: Int? = nil
+    /// The last non-null "finish_reason" seen; a null one leaves it nil.
+    public var finishReason: FinishReason? = nil
+
+    public init() {}
+}
+
+public enum FinishReason: UInt8, Sendable {
+    case stop, length, other
+}
+
+/// Receives each complete event from `SSEScanner`; generic, so the call is direct.
+public protocol CompletionEventSink {
+    mutating func completionEvent(_ event: CompletionEvent)
+}
+
+/// The first `capacity` bytes of an error message, stored inline so scanners never allocate.
+struct MessageBuffer {
+    static let capacity = 200
+
+    // 25 × 8 = 200 bytes; a tuple because fixed-size arrays need a newer runtime on Apple platforms.
+    private var storage: (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64
+    ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+    /// Set when a character did not fit: nothing after it is kept, so the text stays a prefix.
+    private(set) var isFull = false
+
+    init() {}
+
+    mutating func removeAll() {
+        count = 0
+        isFull = false
+    }
+
+    mutating func append(_ byte: UInt8) {
+        guard !isFull else { return }
+        guard count < Self.capacity else { isFull = true; return }
+        let index = count
+        withUnsafeMutableBytes(of: &storage) { $0[index] = byte }
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafePointer<UInt8>, count n: Int) {
+        guard !isFull else { return }
+        let take = min(n, Self.capacity - count)
+        let start = count
+        withUnsafeMutableBytes(of: &storage) { raw in
+            raw.baseAddress!.advanced(by: start).copyMemory(from: bytes, byteCount: take)
+        }
+        count += take
+        if take < n { isFull = true }
+    }
+
+    /// Appends the UTF-8 encoding of `scalar` only if all of it fits.
+    mutating func append(scalar: UInt32) {
+        guard !isFull else { return }
+        let value = scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) ? 0xFFFD : scalar
+        let length = value < 0x80 ? 1 : value < 0x800 ? 2 : value < 0x10000 ? 3 : 4
+        guard count + length <= Self.capacity else { isFull = true; return }
+        switch length {
+        case 1:
+            append(UInt8(value))
+        case 2:
+            append(UInt8(0xC0 | value >> 6))
+            append(UInt8(0x80 | value & 0x3F))
+        case 3:
+            append(UInt8(0xE0 | value >> 12))
+            append(UInt8(0x80 | value >> 6 & 0x3F))
+            append(UInt8(0x80 | value & 0x3F))
+        default:
+            append(UInt8(0xF0 | value >> 18))
+            append(UInt8(0x80 | value >> 12 & 0x3F))
+            append(UInt8(0x80 | value >> 6 & 0x3F))
+            append(UInt8(0x80 | value & 0x3F))
+        }
+    }
+
+    /// The kept text without surrounding ASCII whitespace. A UTF-8 sequence cut by the capacity is
+    /// dropped rather than shown as U+FFFD. Allocates: for reports, not the hot path.
+    var string: String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(count)
+        withUnsafeBytes(of: storage) { bytes.append(contentsOf: $0.prefix(count)) }
+        // Walk back over continuation bytes to the last lead byte; drop its sequence if incomplete.
+        var lead = bytes.count - 1
+        while lead >= 0, bytes[lead] & 0xC0 == 0x80, bytes.count - lead < 4 { lead -= 1 }
+        if lead >= 0, bytes[lead] >= 0xC0 {
+            let needed = bytes[lead] >= 0xF0 ? 4 : bytes[lead] >= 0xE0 ? 3 : 2
+            if bytes.count - lead < needed { bytes.removeSubrange(lead...) }
+        }
+        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        while let last = bytes.last, isBlank(last) { bytes.removeLast() }
+        let first = bytes.firstIndex { !isBlank($0) } ?? bytes.count
+        return String(decoding: bytes[first...], as: UTF8.self)
+    }
+}

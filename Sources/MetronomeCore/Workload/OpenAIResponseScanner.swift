@@ -1,0 +1,123 @@
+// Reads OpenAI-compatible responses as they arrive: TTFT, ITL, TPOT, token counts, stream errors.
+
+/// One per connection. Streams (SSE) and whole JSON bodies are told apart by their first byte, so
+/// a server that ignores `"stream": true` is still measured right.
+public struct OpenAIResponseScanner: ResponseScanner {
+    private let stats: RunStats
+    private var sse = SSEScanner()
+    private var json = CompletionJSONScanner()
+    private var tally: EventTally
+    private var intendedNs: UInt64 = 0
+    private var bodyKind = BodyKind.unknown
+
+    enum BodyKind: UInt8 { case unknown, eventStream, json }
+
+    public init(stats: RunStats) {
+        self.stats = stats
+        tally = EventTally(stats: stats)
+    }
+
+    @inline(__always)
+    public mutating func begin(intendedNs: UInt64, sentNs: UInt64, stage: Int) {
+        self.intendedNs = intendedNs
+        bodyKind = .unknown
+        sse.reset()
+        json.reset()
+        tally.reset(stage: stage)
+    }
+
+    @inline(__always)
+    public mutating func body(_ bytes: UnsafeRawBufferPointer, status: Int, nowNs: UInt64) {
+        if bodyKind == .unknown {
+            guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return }
+            bodyKind = status >= 200 && status < 300 && first != UInt8(ascii: "{") && first != UInt8(ascii: "[") ? .eventStream : .json
+        }
+        if bodyKind == .eventStream {
+            tally.nowNs = nowNs
+            sse.scan(bytes, into: &tally)
+        } else {
+            json.scan(bytes)
+        }
+    }
+
+    public mutating func finishSuccess(nowNs: UInt64) -> Outcome {
+        let stage = tally.stage
+        var event = tally.merged
+        if bodyKind == .eventStream {
+            tally.nowNs = nowNs
+            sse.finish(into: &tally)
+            event = tally.merged
+        } else {
+            event = json.event
+        }
+        if event.isError {
+            let message = bodyKind == .eventStream ? sse.lastErrorMessage : json.errorMessage
+            keep(message, .streamError, status: 200)
+            return .streamError
+        }
+        if bodyKind == .eventStream && !event.isDone { return .incompleteStream }
+        let streamed = bodyKind == .eventStream
+        let counted = streamed ? tally.contentEvents : (event.hasContent ? 1 : 0)
+        let completion = event.completionTokens.map { UInt64(max($0, 0)) } ?? counted
+        stats.recordTokens(prompt: event.promptTokens.map { UInt64(max($0, 0)) }, completion: completion,
+                           fromUsage: event.completionTokens != nil, stage: stage)
+        if streamed && tally.firstContentNs != 0 {
+            stats.recordTTFT(tally.firstContentNs &- intendedNs, stage: stage)
+            if completion > 1 {
+                stats.recordTPOT((nowNs &- tally.firstContentNs) / (completion - 1), stage: stage)
+            }
+        }
+        return .success
+    }
+
+    public mutating func finishHTTPError(status: Int) {
+        keep(json.errorMessage, .httpError, status: status)
+    }
+
+    private func keep(_ message: String, _ outcome: Outcome, status: Int) {
+        guard !message.isEmpty else { return }
+        var text = message
+        text.withUTF8 { stats.failures.noteMessage(outcome, status: status, message: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Folds a stream's events into what the request needs; records each inter-token gap as it happens.
+struct EventTally: CompletionEventSink {
+    let stats: RunStats
+    var stage = 0
+    var nowNs: UInt64 = 0
+    var firstContentNs: UInt64 = 0
+    var lastContentNs: UInt64 = 0
+    var contentEvents: UInt64 = 0
+    /// The stream's facts so far: content seen, done, error, the last usage and finish reason.
+    var merged = CompletionEvent()
+
+    init(stats: RunStats) { self.stats = stats }
+
+    mutating func reset(stage: Int) {
+        self.stage = stage
+        firstContentNs = 0
+        lastContentNs = 0
+        contentEvents = 0
+        merged = CompletionEvent()
+    }
+
+    @inline(__always)
+    mutating func completionEvent(_ event: CompletionEvent) {
+        if event.hasContent {
+            if firstContentNs == 0 {
+                firstContentNs = nowNs
+            } else {
+                stats.recordITL(nowNs &- lastContentNs, stage: stage)
+            }
+            lastContentNs = nowNs
+            contentEvents &+= 1
+            merged.hasContent = true
+        }
+        if event.isDone { merged.isDone = true }
+        if event.isError { merged.isError = true }
+        if let prompt = event.promptTokens { merged.promptTokens = prompt }
+        if let completion = event.completionTokens { merged.completionTokens = completion }
+        if let reason = event.finishReason { merged.finishReason = reason }
+    }
+}
