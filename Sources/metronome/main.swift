@@ -67,4 +67,5 @@ if options.json {
     print(TextReport.render(summary, planDescription: TextReport.describe(load.plan)), terminator: "")
 }
 if result.interruptedBySignal != nil { exit(130) }
-exit(summary.targetUnreachable ? 1 : 0)
+if summary.targetUnreachable { exit(1) }
+exit(summary.sloPassed ? 0 : 3)

@@ -22,12 +22,21 @@ final class OptionTableTests: XCTestCase {
         XCTAssertEqual(plan.stages.map(\.endRatePerSec), [5, 5, 0, 5])
     }
 
-    func testEveryValueOptionRejectsGarbageNamingItsFlag() {
-        for spec in OptionTable.run where spec.value != nil && !["header", "body", "method"].contains(spec.name) {
-            XCTAssertThrowsError(try OptionTable.parse([spec.flag, "garbage!"]), spec.flag) { error in
-                let usage = error as? UsageError
-                XCTAssertEqual(usage?.flag, spec.flag, "\(spec.flag): \(String(describing: usage))")
+    /// Every option with a value refuses a bad one (free-text options at least the empty string),
+    /// with an error that names the flag.
+    func testEveryValueOptionRejectsBadValuesNamingItsFlag() {
+        for spec in OptionTable.run where spec.value != nil {
+            var refused = false
+            for bad in ["garbage!", "", "-1"] {
+                do {
+                    _ = try OptionTable.parse([spec.flag, bad])
+                } catch {
+                    XCTAssertEqual(error.flag, spec.flag, "\(spec.flag) '\(bad)': \(error)")
+                    XCTAssertFalse(error.message.isEmpty)
+                    refused = true
+                }
             }
+            XCTAssertTrue(refused, "\(spec.flag) accepted every bad value")
         }
     }
 

@@ -14,6 +14,7 @@ public struct LoadRun {
     /// OpenAI workloads: the model sent, and the prompt's length in characters.
     public private(set) var resolvedModel: String?
     public private(set) var promptCharacters = 0
+    public private(set) var requestLog: RequestLog?
 
     public init(options: RunOptions) throws {
         self.options = options
@@ -63,7 +64,8 @@ public struct LoadRun {
                                        hostHeader: url.hostHeader, headers: headers, body: body)
         }
         let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
-        stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds)
+        stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo))
+        if let path = options.requestLogPath { requestLog = try RequestLog(path: path) }
         openFileLimit = raiseOpenFileLimit()
         // Three descriptors a process starts with, plus epoll, timerfd and signalfd.
         let usable = openFileLimit.soft > 16 ? openFileLimit.soft - 16 : 0
@@ -79,6 +81,7 @@ public struct LoadRun {
         config.connectTimeoutNs = options.connectTimeoutNs
         config.requestTimeoutNs = options.timeoutNs
         config.drainNs = options.effectiveDrainNs
+        config.requestLog = requestLog
         return config
     }
 
@@ -108,6 +111,17 @@ public struct LoadRun {
         if let resolvedModel { summary.config.append(("resolved_model", resolvedModel)) }
         summary.environment = RunEnvironment.current(startedAtUnixS: result.startedAtUnixS)
         if options.workload.isOpenAI { summary.addTokenChecks(options: options) }
+        if !options.slo.isEmpty {
+            let verdict = SLOJudge.judge(options.slo, scope: options.sloScope, stats: stats, plan: plan, ranS: summary.ranS,
+                                         goodput: !stats.goodputLimits.isEmpty)
+            summary.sloChecks = verdict.results
+            summary.sloScope = verdict.scope
+            summary.goodputRps = verdict.goodputRps
+        }
+        requestLog?.flush()
+        if let log = requestLog, log.failedWrites > 0 {
+            summary.warnings.append("the request log could not be written completely (\(log.failedWrites) failed writes)")
+        }
         return (summary, result)
     }
 }

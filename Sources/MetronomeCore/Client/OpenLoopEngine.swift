@@ -19,6 +19,8 @@ public struct EngineConfig: Sendable {
     public var interruptDrainNs: UInt64 = 3_000_000_000
     /// Take SIGINT/SIGTERM through a signalfd (the CLI); tests leave signals alone.
     public var handlesSignals = false
+    /// `--request-log`: one line per request; nil writes none.
+    public var requestLog: RequestLog?
 
     public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
         self.address = address
@@ -50,6 +52,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private let poller: Poller
     private var schedule: ArrivalSchedule
     private let stageStartsNs: [UInt64]
+    private let requestLog: RequestLog?
 
     private let slab: ConnectionSlab
     private let parsers: UnsafeMutablePointer<ResponseParser>
@@ -86,6 +89,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         if config.handlesSignals { try poller.watchTerminationSignals() }
         schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed)
         stageStartsNs = config.plan.stages.map(\.startNs)
+        requestLog = config.requestLog
         slab = ConnectionSlab(capacity: config.maxConnections)
         parsers = .allocate(capacity: config.maxConnections)
         parsers.initialize(repeating: ResponseParser(), count: config.maxConnections)
@@ -164,6 +168,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
         guard !queue.isFull else {
             stats.count(.dropped, stage: Int(request.stage))
+            log(request.intendedNs, outcome: .dropped)
             return
         }
         queue.pushBack(request)
@@ -229,6 +234,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         default: .connectError
         }
         stats.count(outcome, stage: Int(request.stage))
+        log(request.intendedNs, outcome: outcome)
     }
 
     private mutating func connectFinished(_ index: Int32, now: UInt64) {
@@ -366,12 +372,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         if status >= 200 && status < 300 {
             outcome = scanners[Int(index)].finishSuccess(nowNs: now)
             if outcome == .success {
-                stats.recordSuccess(latencyNs: now &- slot.pointee.intendedNs, serviceNs: now &- slot.pointee.sentNs, stage: stage)
+                stats.recordSuccess(latencyNs: now &- slot.pointee.intendedNs, serviceNs: now &- slot.pointee.sentNs,
+                                    ttftNs: scanners[Int(index)].requestTTFTNs, tpotNs: scanners[Int(index)].requestTPOTNs, stage: stage)
             }
         } else {
             scanners[Int(index)].finishHTTPError(status: status)
         }
-        endBusy(index, outcome: outcome, close: !reusable, status: status)
+        endBusy(index, outcome: outcome, close: !reusable, status: status, completedNs: now)
         if reusable {
             slot.pointee.reused = true
             becomeIdle(index, now: now)
@@ -398,11 +405,18 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         openConnectionsForQueue(now: now)
     }
 
-    private mutating func endBusy(_ index: Int32, outcome: Outcome, close: Bool, status: Int = 0) {
-        let stage = Int(slab.slots[Int(index)].stage)
+    private mutating func endBusy(_ index: Int32, outcome: Outcome, close: Bool, status: Int = 0, completedNs: UInt64 = 0) {
+        let slot = slab.slots + Int(index)
+        let stage = Int(slot.pointee.stage)
         slab.remove(index, from: &busy)
         stats.live.subtract(LiveCounter.inFlight.rawValue)
         stats.count(outcome, stage: stage, status: status)
+        if let requestLog {
+            requestLog.append(startNs: startNs, intendedNs: slot.pointee.intendedNs, sentNs: slot.pointee.sentNs,
+                              firstTokenNs: scanners[Int(index)].requestFirstTokenNs, completedNs: completedNs,
+                              status: status > 0 ? status : parsers[Int(index)].status, outcome: outcome,
+                              bytes: slot.pointee.receivedBytes, tokens: scanners[Int(index)].requestTokens)
+        }
         if close { closeSlot(index) }
     }
 
@@ -498,10 +512,23 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private mutating func countUnfinished() {
         var index = busy.head
         while index >= 0 {
-            stats.count(.unfinished, stage: Int(slab.slots[Int(index)].stage))
-            index = slab.slots[Int(index)].next
+            let slot = slab.slots[Int(index)]
+            stats.count(.unfinished, stage: Int(slot.stage))
+            requestLog?.append(startNs: startNs, intendedNs: slot.intendedNs, sentNs: slot.sentNs, firstTokenNs: 0, completedNs: 0,
+                               status: 0, outcome: .unfinished, bytes: slot.receivedBytes, tokens: 0)
+            index = slot.next
         }
-        queue.forEach { stats.count(.unfinished, stage: Int($0.stage)) }
+        queue.forEach { request in
+            stats.count(.unfinished, stage: Int(request.stage))
+            log(request.intendedNs, outcome: .unfinished)
+        }
+        requestLog?.flush()
+    }
+
+    /// A request that never got a connection: only its intended time and its outcome.
+    private func log(_ intendedNs: UInt64, outcome: Outcome) {
+        requestLog?.append(startNs: startNs, intendedNs: intendedNs, sentNs: 0, firstTokenNs: 0, completedNs: 0,
+                           status: 0, outcome: outcome, bytes: 0, tokens: 0)
     }
 
     private func releaseEverything() {

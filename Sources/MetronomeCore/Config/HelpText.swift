@@ -19,6 +19,7 @@ public enum HelpText {
     EXIT CODES:
       0    the run completed
       1    the run could not be carried out (setup failed, or the target was unreachable)
+      3    an SLO check failed (--slo)
       64   bad usage (a bad flag or value)
       130  interrupted by SIGINT/SIGTERM (the summary is still printed)
 

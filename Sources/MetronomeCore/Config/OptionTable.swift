@@ -13,7 +13,7 @@ public struct OptionSpec: Sendable {
 }
 
 public enum OptionTable {
-    public static let groups = ["Rate plan", "Connections and time", "Workload", "Output"]
+    public static let groups = ["Rate plan", "Connections and time", "Workload", "SLOs", "Output"]
 
     public static let run: [OptionSpec] = [
         OptionSpec(name: "rate", value: "R", defaultText: "", help: "Target arrival rate in requests/s (fractional allowed, `2k` = 2000). Held for --duration after --ramp.", group: "Rate plan") { options, text throws(UsageError) in
@@ -114,6 +114,28 @@ public enum OptionTable {
         OptionSpec(name: "body", value: "FILE", defaultText: "", help: "Send FILE's bytes as the request body (http workload).", group: "Workload") { options, text throws(UsageError) in
             guard !text.isEmpty else { throw UsageError("--body", "needs a file path") }
             options.bodyFile = text
+        },
+        OptionSpec(name: "slo", value: "CHECKS", defaultText: "", help: "Service-level objectives to judge, e.g. `p95<=5s,p99<=10s,errors<=0.1%,ttft_p95<=500ms,achieved>=99%`. A failed check exits 3.", group: "SLOs") { options, text throws(UsageError) in
+            options.slo = try SLOParser.parse(text)
+            options.sloText = text
+        },
+        OptionSpec(name: "slo-scope", value: "SCOPE", defaultText: "hold", help: "Judge SLOs on the `hold` stages (constant rate) or on `all` of the run.", group: "SLOs") { options, text throws(UsageError) in
+            guard text == "hold" || text == "all" else { throw UsageError("--slo-scope", "must be hold or all (got '\(text)')") }
+            options.sloScope = text
+        },
+        OptionSpec(name: "out", value: "DIR", defaultText: "experiments/runs", help: "Directory for the report files (created if missing).", group: "Output") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--out", "needs a directory") }
+            options.outDirectory = text
+        },
+        OptionSpec(name: "name", value: "PREFIX", defaultText: "metronome_YYYYmmdd-HHMMSS", help: "File name prefix of the report files.", group: "Output") { options, text throws(UsageError) in
+            guard !text.isEmpty, !text.contains("/"), text != ".", text != ".." else {
+                throw UsageError("--name", "must be a non-empty file name prefix without '/' (got '\(text)')")
+            }
+            options.name = text
+        },
+        OptionSpec(name: "request-log", value: "FILE", defaultText: "", help: "Write one CSV line per request: intended, sent, first token, completed (ns since start), status, outcome, bytes, tokens.", group: "Output") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--request-log", "needs a file path") }
+            options.requestLogPath = text
         },
         OptionSpec(name: "config", value: "FILE", defaultText: "", help: "Read options from a JSON object keyed by option name (e.g. configs/fixed_200_200.json); flags given too win.", group: "Output") { _, _ throws(UsageError) in
             throw UsageError("--config", "may be given once")

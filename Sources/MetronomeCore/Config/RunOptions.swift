@@ -53,6 +53,13 @@ public struct RunOptions: Sendable {
     public var method: String?
     public var headers: [(name: String, value: String)] = []
     public var bodyFile: String?
+    public var slo: [SLOCheck] = []
+    public var sloText = ""
+    public var sloScope = "hold"
+    public var outDirectory = "experiments/runs"
+    /// File name prefix; nil: `metronome_YYYYmmdd-HHMMSS`.
+    public var name: String?
+    public var requestLogPath: String?
     public var quiet = false
     public var noFiles = false
     public var json = false
@@ -148,6 +155,10 @@ extension RunOptions {
             if let expectPromptTokens { list.append(("expect_prompt_tokens", String(expectPromptTokens))) }
         }
         if let method { list.append(("method", method)) }
+        if !sloText.isEmpty { list += [("slo", sloText), ("slo_scope", sloScope)] }
+        list.append(("out", outDirectory))
+        if let name { list.append(("name", name)) }
+        if let requestLogPath { list.append(("request_log", requestLogPath)) }
         for header in headers { list.append(("header", RunOptions.masked(header))) }
         if let bodyFile { list.append(("body", bodyFile)) }
         return list

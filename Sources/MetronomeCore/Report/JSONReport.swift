@@ -41,6 +41,26 @@ public enum JSONReport {
             json.endObject()
         }
         json.endArray()
+        if !summary.sloChecks.isEmpty {
+            json.beginObject("slo")
+            json.string("scope", summary.sloScope)
+            json.bool("passed", summary.sloPassed)
+            if let goodput = summary.goodputRps { json.number("goodput_rps", goodput) } else { json.null("goodput_rps") }
+            json.beginArray("checks")
+            for check in summary.sloChecks {
+                json.beginObject()
+                json.string("expression", check.expression)
+                json.string("metric", check.metric)
+                json.string("comparison", check.comparison)
+                json.number("limit", check.limit)
+                json.number("measured", check.measured)
+                json.string("unit", check.unit)
+                json.bool("passed", check.passed)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
         json.beginArray("warnings")
         for warning in summary.warnings { json.string(nil, warning) }
         json.endArray()

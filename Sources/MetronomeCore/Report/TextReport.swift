@@ -50,6 +50,23 @@ public enum TextReport {
             out += "\n\(summary.staleConnectionRetries) requests were re-sent on a new connection after the server closed an idle keep-alive connection under them.\n"
         }
         for warning in summary.warnings { out += "\n!! " + warning + "\n" }
+        if !summary.sloChecks.isEmpty { out += "\n" + sloSection(summary) }
+        return out
+    }
+
+    static func sloSection(_ summary: RunSummary) -> String {
+        var out = "SLO (judged on \(summary.sloScope == "hold" ? "the hold stages" : "the whole run")): \(summary.sloPassed ? "PASS" : "FAIL")\n"
+        let width = summary.sloChecks.map(\.expression.count).max() ?? 0
+        let metricWidth = summary.sloChecks.map(\.metric.count).max() ?? 0
+        for check in summary.sloChecks {
+            let measured = check.measured.isNaN ? "no data" : Format.fixed(check.measured, decimals: 2) + " " + check.unit
+            out += "  " + (check.passed ? "PASS  " : "FAIL  ") + Format.padRight(check.expression, width + 2)
+                + Format.padRight(check.metric, metricWidth + 2) + Format.padLeft(measured, 14)
+                + "   (limit \(check.comparison) \(Format.trimmed(check.limit, decimals: 3)) \(check.unit))\n"
+        }
+        if let goodput = summary.goodputRps {
+            out += "  goodput \(Format.fixed(goodput, decimals: 2)) requests/s met every per-request limit\n"
+        }
         return out
     }
 

@@ -10,7 +10,11 @@ public final class RunStats: @unchecked Sendable {
     /// Gauges and run-wide counters, indexed by `LiveCounter`.
     public let live = CounterBlock(count: LiveCounter.allCases.count)
 
-    public init(stageCount: Int, expectedSeconds: Int = 3600) {
+    /// Per-request limits for goodput (from `--slo`); never met when none are set.
+    public let goodputLimits: GoodputLimits
+
+    public init(stageCount: Int, expectedSeconds: Int = 3600, goodputLimits: GoodputLimits = GoodputLimits()) {
+        self.goodputLimits = goodputLimits
         stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
         series = TimeSeries(expectedSeconds: expectedSeconds)
     }
@@ -58,11 +62,14 @@ public final class RunStats: @unchecked Sendable {
     }
 
     @inline(__always)
-    func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, stage: Int) {
+    func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, ttftNs: UInt64 = 0, tpotNs: UInt64 = 0, stage: Int) {
         let stats = stages[stage]
         record(latencyNs, stats.latency, total.latency)
         record(serviceNs, stats.serviceTime, total.serviceTime)
         series.recordLatency(latencyNs)
+        if !goodputLimits.isEmpty && goodputLimits.met(latencyNs: latencyNs, ttftNs: ttftNs, tpotNs: tpotNs) {
+            add(.goodRequests, stage: stage)
+        }
     }
 
     /// TTFT, ITL and TPOT of LLM workloads; the workload's scanner calls these at a request's end.

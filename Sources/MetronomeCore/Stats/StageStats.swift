@@ -94,6 +94,8 @@ public enum StageCounter: Int, CaseIterable, Sendable {
     case tokenCountedRequests
     case usageReportedRequests
     case promptCountedRequests
+    /// Successful requests that met every per-request limit of the SLO (goodput).
+    case goodRequests
     case promptTokensSum, promptTokensMin, promptTokensMax
     case completionTokensSum, completionTokensMin, completionTokensMax
 }

@@ -9,6 +9,10 @@ public struct OpenAIResponseScanner: ResponseScanner {
     private var tally: EventTally
     private var intendedNs: UInt64 = 0
     private var bodyKind = BodyKind.unknown
+    public private(set) var requestTTFTNs: UInt64 = 0
+    public private(set) var requestTPOTNs: UInt64 = 0
+    public private(set) var requestTokens: UInt64 = 0
+    public var requestFirstTokenNs: UInt64 { tally.firstContentNs }
 
     enum BodyKind: UInt8 { case unknown, eventStream, json }
 
@@ -21,6 +25,9 @@ public struct OpenAIResponseScanner: ResponseScanner {
     public mutating func begin(intendedNs: UInt64, sentNs: UInt64, stage: Int) {
         self.intendedNs = intendedNs
         bodyKind = .unknown
+        requestTTFTNs = 0
+        requestTPOTNs = 0
+        requestTokens = 0
         sse.reset()
         json.reset()
         tally.reset(stage: stage)
@@ -61,10 +68,13 @@ public struct OpenAIResponseScanner: ResponseScanner {
         let completion = event.completionTokens.map { UInt64(max($0, 0)) } ?? counted
         stats.recordTokens(prompt: event.promptTokens.map { UInt64(max($0, 0)) }, completion: completion,
                            fromUsage: event.completionTokens != nil, stage: stage)
+        requestTokens = completion
         if streamed && tally.firstContentNs != 0 {
-            stats.recordTTFT(tally.firstContentNs &- intendedNs, stage: stage)
+            requestTTFTNs = tally.firstContentNs &- intendedNs
+            stats.recordTTFT(requestTTFTNs, stage: stage)
             if completion > 1 {
-                stats.recordTPOT((nowNs &- tally.firstContentNs) / (completion - 1), stage: stage)
+                requestTPOTNs = (nowNs &- tally.firstContentNs) / (completion - 1)
+                stats.recordTPOT(requestTPOTNs, stage: stage)
             }
         }
         return .success

@@ -14,6 +14,12 @@ public protocol ResponseScanner {
     mutating func finishSuccess(nowNs: UInt64) -> Outcome
     /// A complete non-2xx response: a chance to keep the server's error message.
     mutating func finishHTTPError(status: Int)
+    /// After `finishSuccess`: the request's first-token moment (absolute ns), TTFT and TPOT, and
+    /// its completion tokens; 0 where the workload has none (for goodput and the request log).
+    var requestFirstTokenNs: UInt64 { get }
+    var requestTTFTNs: UInt64 { get }
+    var requestTPOTNs: UInt64 { get }
+    var requestTokens: UInt64 { get }
 }
 
 /// The generic HTTP workload: any complete 2xx response is a success.
@@ -23,4 +29,8 @@ public struct PlainResponseScanner: ResponseScanner {
     @inline(__always) public mutating func body(_ bytes: UnsafeRawBufferPointer, status: Int, nowNs: UInt64) {}
     @inline(__always) public mutating func finishSuccess(nowNs: UInt64) -> Outcome { .success }
     @inline(__always) public mutating func finishHTTPError(status: Int) {}
+    public var requestFirstTokenNs: UInt64 { 0 }
+    public var requestTTFTNs: UInt64 { 0 }
+    public var requestTPOTNs: UInt64 { 0 }
+    public var requestTokens: UInt64 { 0 }
 }

@@ -1,0 +1,75 @@
+// The OpenAI request body, the built-in prompt, --config files and the request log's lines.
+import Foundation
+import XCTest
+@testable import MetronomeCore
+
+final class OpenAIWorkloadTests: XCTestCase {
+    func testChatBodyIsValidJSONWithEveryField() throws {
+        let settings = OpenAIRequestSettings(model: "m\"x", prompt: "line one\nline \"two\"", maxTokens: 200, temperature: 0,
+                                             stream: true, ignoreEOS: true, uniquePrompts: true)
+        let body = OpenAIRequestBody.make(settings, chat: true)
+        let object = try JSONSerialization.jsonObject(with: Data(body)) as! [String: Any]
+        XCTAssertEqual(object["model"] as? String, "m\"x")
+        let messages = object["messages"] as! [[String: Any]]
+        XCTAssertEqual(messages[0]["content"] as? String, "[##########] line one\nline \"two\"")
+        XCTAssertEqual(object["max_tokens"] as? Int, 200)
+        XCTAssertEqual(object["min_tokens"] as? Int, 200)
+        XCTAssertEqual(object["ignore_eos"] as? Bool, true)
+        XCTAssertEqual(object["stream"] as? Bool, true)
+        XCTAssertEqual((object["stream_options"] as? [String: Any])?["include_usage"] as? Bool, true)
+        let completions = OpenAIRequestBody.make(OpenAIRequestSettings(model: "m", prompt: "p", maxTokens: 5, temperature: 0.7,
+                                                                       stream: false, ignoreEOS: false, uniquePrompts: false), chat: false)
+        let other = try JSONSerialization.jsonObject(with: Data(completions)) as! [String: Any]
+        XCTAssertEqual(other["prompt"] as? String, "p")
+        XCTAssertNil(other["stream_options"])
+        XCTAssertNil(other["ignore_eos"])
+        XCTAssertEqual(other["temperature"] as? Double, 0.7)
+    }
+
+    func testBuiltInPromptIsTheConfigFile() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/prompts/prompt_200.txt").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertEqual(DefaultPrompt.text, text.trimmingTrailingNewlines())
+    }
+
+    func testConfigFileLoadsOptionsAndFlagsOverride() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/fixed_200_200.json").path
+        let options = try OptionTable.parse(["--config", path, "--rate", "5", "--no-stream", "http://h:1"])
+        XCTAssertEqual(options.rate, 5, "the flag wins")
+        XCTAssertEqual(options.maxTokens, 200)
+        XCTAssertTrue(options.ignoreEOS)
+        XCTAssertFalse(options.stream, "--no-stream overrides the file's stream: true")
+        XCTAssertEqual(options.startRate, 2)
+        XCTAssertEqual(options.rampNs, 60_000_000_000)
+        XCTAssertEqual(options.url, "http://h:1")
+        XCTAssertEqual(options.promptFile, "configs/prompts/prompt_200.txt")
+    }
+
+    func testConfigFileErrors() throws {
+        let directory = FileManager.default.temporaryDirectory
+        let bad = directory.appendingPathComponent("metronome-bad-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: bad) }
+        for (text, fragment) in [(#"{"rate": 5, "bogus": 1, "also_bad": 2}"#, "also_bad, bogus"), ("[1]", "object"), ("{", "valid JSON"),
+                                 (#"{"stream": "yes"}"#, "true or false"), (#"{"rate": true}"#, "string or a number")] {
+            try Data(text.utf8).write(to: bad)
+            XCTAssertThrowsError(try OptionTable.parse(["--config", bad.path]), text) { error in
+                XCTAssertEqual((error as? UsageError)?.flag, "--config")
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try OptionTable.parse(["--config", "/nonexistent/x.json"]))
+    }
+
+    func testRequestLogLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-log-\(getpid()).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let log = try RequestLog(path: path)
+            log.append(startNs: 1000, intendedNs: 2000, sentNs: 2500, firstTokenNs: 9000, completedNs: 12000, status: 200,
+                       outcome: .success, bytes: 345, tokens: 200)
+            log.append(startNs: 1000, intendedNs: 3000, sentNs: 0, firstTokenNs: 0, completedNs: 0, status: 0, outcome: .dropped, bytes: 0, tokens: 0)
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8),
+                       RequestLog.header + "1000,1500,8000,11000,200,success,345,200\n2000,,,,,dropped,0,\n")
+    }
+}
