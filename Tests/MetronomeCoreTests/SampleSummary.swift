@@ -59,17 +59,20 @@ enum SampleSummary {
             summary.failures[index].firstSeenNs = 1_000_000_000
             summary.failures[index].lastSeenNs = 29_000_000_000
         }
+        summary.connectionsOpened = 37
         summary.errorMessages = [("http_error", 500, "The model overloaded: KV cache is full", 12)]
         var options = RunOptions()
         options.rate = 20
         options.rampNs = 10_000_000_000
         options.durationNs = 20_000_000_000
         options.startRate = 2
+        options.arrival = .constant
+        options.seed = 1
         options.apiKey = "sk-secret-never-shown"
         options.headers = [("Authorization", "Bearer sk-secret-never-shown"), ("X-Team", "perf")]
         summary.config = options.resolvedConfig()
         summary.environment = RunEnvironment(hostName: "golden-host", cores: 2, kernel: "Linux 6.1.0", clockSource: "tsc",
-                                             metronomeVersion: metronomeVersion, startedAt: "2026-11-29T09:20:00Z")
+                                             metronomeVersion: metronomeVersion, startedAt: isoTimestamp(unixS: 1_795_944_000))
         if llm {
             summary.isLLM = true
             summary.stream = true

@@ -7,7 +7,7 @@ import Glibc
 /// token is `:`, so generated text that reads `"content":"x"` (escaped inside a value) never
 /// matches. Keys match at any depth, except that "error", "object", "message" and "detail" count
 /// only at the top level (and "message" inside a top-level "error" object), and the token counts
-/// only as direct members of a "usage" object.
+/// only as direct members of a "usage" object (`CompletionKey.named`).
 ///
 /// Input is not validated: malformed JSON gives some answer, never a crash or a loop. A body whose
 /// first non-blank byte is not `{` or `[` is plain text, kept as the error message.
@@ -98,26 +98,29 @@ public struct CompletionJSONScanner {
         while i < n {
             switch state {
             case .between:
-                let b = p[i]
-                i += 1
-                switch b {
-                case ASCII.space, ASCII.tab, ASCII.lf, ASCII.cr:
-                    break
-                case ASCII.quote:
-                    beginString()
-                case ASCII.colon:
-                    valueKey = pendingKey == .none ? .other : pendingKey
-                    pendingKey = .none
-                case ASCII.comma:
-                    valueKey = .none
-                    pendingKey = .none
-                case ASCII.openBrace, ASCII.openBracket:
-                    open(isObject: b == ASCII.openBrace)
-                case ASCII.closeBrace, ASCII.closeBracket:
-                    close()
-                default:
-                    beginBare(b)
-                }
+                // Blanks and punctuation stay in this loop; only a string or a bare token leaves it.
+                repeat {
+                    let b = p[i]
+                    i += 1
+                    switch b {
+                    case ASCII.space, ASCII.tab, ASCII.lf, ASCII.cr:
+                        break
+                    case ASCII.quote:
+                        beginString()
+                    case ASCII.colon:
+                        valueKey = pendingKey == .none ? .other : pendingKey
+                        pendingKey = .none
+                    case ASCII.comma:
+                        valueKey = .none
+                        pendingKey = .none
+                    case ASCII.openBrace, ASCII.openBracket:
+                        open(isObject: b == ASCII.openBrace)
+                    case ASCII.closeBrace, ASCII.closeBracket:
+                        close()
+                    default:
+                        beginBare(b)
+                    }
+                } while i < n && state == .between
             case .string:
                 switch use {
                 case .skip:
@@ -220,7 +223,7 @@ public struct CompletionJSONScanner {
         switch use {
         case .pack:
             switch stringKey {
-            case .none: pendingKey = classifyName()
+            case .none: pendingKey = .named(name, depth: depth, usageDepth: usageDepth, errorDepth: errorDepth)
             case .object: if name == .error { current.isError = true }
             case .finishReason: current.finishReason = name == .stop ? .stop : name == .length ? .length : .other
             default: break
@@ -284,31 +287,6 @@ public struct CompletionJSONScanner {
         }
     }
 
-    /// The name just packed, as far as this scanner acts on it at the current depth.
-    private func classifyName() -> CompletionKey {
-        let topLevel = depth == 1
-        switch name.count {
-        case 4: return name == .text ? .content : .other
-        case 5:
-            if name == .usage { return .usage }
-            return topLevel && name == .error ? .error : .other
-        case 6:
-            guard topLevel else { return .other }
-            return name == .object ? .object : name == .detail ? .detail : .other
-        case 7:
-            if name == .content { return .content }
-            return name == .message && (topLevel || depth == errorDepth) ? .message : .other
-        case 9: return name == .reasoning ? .content : .other
-        case 13:
-            if name == .finishReason { return .finishReason }
-            return name == .promptTokens && depth == usageDepth ? .promptTokens : .other
-        case 17:
-            if name == .reasoningContent { return .content }
-            return name == .completionTokens && depth == usageDepth ? .completionTokens : .other
-        default: return .other
-        }
-    }
-
     // MARK: Strings
 
     /// Jumps to the next quote or backslash: a short look byte by byte, then `memchr` for long values.
@@ -326,18 +304,24 @@ public struct CompletionJSONScanner {
     }
 
     private mutating func packString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int) {
+        var packed = name  // in registers until the string or the input ends
         while i < n {
             let b = p[i]
             i += 1
-            if b == ASCII.quote { endString(); return }
-            if b == ASCII.backslash {
-                name.spoil()  // escaped names are never ones we match
-                state = .escape
+            if b == ASCII.quote {
+                name = packed
+                endString()
                 return
             }
-            name.append(b)
-            if name.count > PackedName.longest { return }
+            if b == ASCII.backslash {
+                packed.spoil()  // escaped names are never ones we match
+                state = .escape
+                break
+            }
+            packed.append(b)
+            if packed.count > PackedName.longest { break }
         }
+        name = packed
     }
 
     private mutating func captureString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int) {
@@ -402,87 +386,4 @@ public struct CompletionJSONScanner {
         default: return b  // `"`, `\`, `/`, and anything else taken literally
         }
     }
-}
-
-/// The keys the scanner acts on.
-enum CompletionKey: UInt8 {
-    case none   // no key read: the next string may itself be a key
-    case other  // a key nobody acts on
-    case content, error, object, message, detail, usage, promptTokens, completionTokens, finishReason
-}
-
-/// The first bytes of a string, little-endian in three words, compared in one go against names.
-struct PackedName: Equatable {
-    /// The longest name or value compared ("completion_tokens", "reasoning_content").
-    static let longest = 17
-
-    private var w0: UInt64 = 0
-    private var w1: UInt64 = 0
-    private var w2: UInt64 = 0
-    private(set) var count = 0
-
-    init() {}
-
-    init(_ literal: StaticString) {
-        let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-        for b in bytes { append(b) }
-    }
-
-    mutating func append(_ b: UInt8) {
-        let shifted = UInt64(b) << UInt64((count & 7) &* 8)
-        switch count >> 3 {
-        case 0: w0 |= shifted
-        case 1: w1 |= shifted
-        case 2: w2 |= shifted
-        default: break
-        }
-        count += 1
-    }
-
-    /// Makes this equal to no name.
-    mutating func spoil() {
-        count = Self.longest + 1
-    }
-
-    static let text = PackedName("text")
-    static let usage = PackedName("usage")
-    static let error = PackedName("error")
-    static let object = PackedName("object")
-    static let detail = PackedName("detail")
-    static let content = PackedName("content")
-    static let message = PackedName("message")
-    static let reasoning = PackedName("reasoning")
-    static let finishReason = PackedName("finish_reason")
-    static let promptTokens = PackedName("prompt_tokens")
-    static let reasoningContent = PackedName("reasoning_content")
-    static let completionTokens = PackedName("completion_tokens")
-    static let stop = PackedName("stop")
-    static let length = PackedName("length")
-}
-
-/// Byte values the scanners compare against.
-enum ASCII {
-    static let tab: UInt8 = 0x09
-    static let lf: UInt8 = 0x0A
-    static let cr: UInt8 = 0x0D
-    static let space: UInt8 = 0x20
-    static let quote: UInt8 = 0x22
-    static let plus: UInt8 = 0x2B
-    static let comma: UInt8 = 0x2C
-    static let minus: UInt8 = 0x2D
-    static let dot: UInt8 = 0x2E
-    static let zero: UInt8 = 0x30
-    static let colon: UInt8 = 0x3A
-    static let openBracket: UInt8 = 0x5B
-    static let backslash: UInt8 = 0x5C
-    static let closeBracket: UInt8 = 0x5D
-    static let a: UInt8 = 0x61
-    static let b: UInt8 = 0x62
-    static let f: UInt8 = 0x66
-    static let n: UInt8 = 0x6E
-    static let r: UInt8 = 0x72
-    static let t: UInt8 = 0x74
-    static let u: UInt8 = 0x75
-    static let openBrace: UInt8 = 0x7B
-    static let closeBrace: UInt8 = 0x7D
 }

@@ -54,6 +54,9 @@ public struct SSEScanner {
     public var lastErrorMessage: String { lastError.string }
 
     /// Feeds decoded body bytes; calls the sink once per complete event (an event ends at a blank line).
+    /// Comment lines (starting with ':') and fields other than `data` and `event` are ignored; the
+    /// `data` lines of one event are one JSON value (joined by "\n"); LF, CRLF and CR line ends; an
+    /// optional single space after the colon; a BOM at the very start is skipped.
     public mutating func scan<Sink: CompletionEventSink>(_ bytes: UnsafeRawBufferPointer, into sink: inout Sink) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let p = base.assumingMemoryBound(to: UInt8.self)
