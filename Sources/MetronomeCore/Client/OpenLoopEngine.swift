@@ -329,7 +329,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             switch result {
             case .bytes(let n):
                 slot.pointee.receivedBytes += n
-                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now)
+                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now, status: parsers[Int(index)].status)
                 let step = parsers[Int(index)].parse(UnsafeRawBufferPointer(start: readBuffer, count: n), into: &sink)
                 switch step {
                 case .needMore:
@@ -347,7 +347,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             case .wouldBlock:
                 return
             case .endOfFile:
-                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now)
+                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now, status: parsers[Int(index)].status)
                 if case .complete = parsers[Int(index)].endOfInput(into: &sink) {
                     completeResponse(index, now: now, reusable: false)
                 } else {
@@ -551,10 +551,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 }
 
 /// Hands a response's decoded body to the connection's scanner, with the moment it was read.
+/// `status` starts as the parser's (a head read in an earlier call) and follows a head read now.
 struct ScannerSink<Scanner: ResponseScanner>: ResponseSink {
     let scanner: UnsafeMutablePointer<Scanner>
     let nowNs: UInt64
-    var status = 0
+    var status: Int
 
     @inline(__always) mutating func responseHead(status: Int) { self.status = status }
 
