@@ -1,9 +1,29 @@
 // The summary as one JSON object (`--json`): snake_case keys, times in ms, rates per second.
 
 public enum JSONReport {
+    /// How much a rendering carries: `--json` keeps its short, rounded shape; the summary file adds
+    /// every percentile level, the fields only a re-render needs, and near-exact numbers.
+    enum Detail {
+        case brief
+        case full
+
+        /// Digits after the point: `full` keeps nanoseconds of a millisecond value and then some,
+        /// so that a value read back renders to the same text at every precision the reports use.
+        var decimals: Int { self == .full ? 9 : 3 }
+        var rateDecimals: Int { self == .full ? 9 : 6 }
+    }
+
     public static func render(_ summary: RunSummary, pretty: Bool = true) -> String {
         var json = JSONWriter(pretty: pretty)
         json.beginObject()
+        fields(summary, into: &json, detail: .brief)
+        json.endObject()
+        return json.text + "\n"
+    }
+
+    /// The members of the `--json` object, in its order; the summary file writes them and more.
+    static func fields(_ summary: RunSummary, into json: inout JSONWriter, detail: Detail) {
+        let decimals = detail.decimals
         json.string("metronome_version", metronomeVersion)
         json.string("target", summary.target)
         json.string("address", summary.address)
@@ -11,9 +31,9 @@ public enum JSONReport {
         json.string("arrival", summary.arrival)
         json.int("seed", summary.seed)
         json.int("max_connections", summary.maxConnections)
-        json.number("planned_duration_s", summary.plannedDurationS)
-        json.number("ran_s", summary.ranS)
-        json.number("elapsed_s", summary.elapsedS)
+        json.number("planned_duration_s", summary.plannedDurationS, decimals: decimals)
+        json.number("ran_s", summary.ranS, decimals: decimals)
+        json.number("elapsed_s", summary.elapsedS, decimals: decimals)
         json.bool("interrupted", summary.interrupted)
         json.bool("target_unreachable", summary.targetUnreachable)
         if summary.isLLM {
@@ -22,22 +42,22 @@ public enum JSONReport {
             json.string("prompt_mode", summary.uniquePrompts ? "unique" : "same")
             json.string("usage_source", summary.usageSource)
         }
-        phaseFields(summary.total, into: &json, llm: summary.isLLM)
+        phaseFields(summary.total, into: &json, llm: summary.isLLM, detail: detail)
         json.int("connections_opened", summary.connectionsOpened)
         json.int("stale_connection_retries", summary.staleConnectionRetries)
         json.beginObject("status_codes")
         for (status, count) in summary.statusCounts { json.int(String(status), count) }
         json.endObject()
-        json.number("generator_cpu_s", summary.loopCPUSeconds)
+        json.number("generator_cpu_s", summary.loopCPUSeconds, decimals: decimals)
         json.beginArray("stages")
         for stage in summary.stages {
             json.beginObject()
             json.string("name", stage.name)
-            json.number("start_s", stage.startS)
-            json.number("end_s", stage.endS)
-            json.number("start_rate", stage.startRate)
-            json.number("end_rate", stage.endRate)
-            phaseFields(stage, into: &json, llm: summary.isLLM)
+            json.number("start_s", stage.startS, decimals: decimals)
+            json.number("end_s", stage.endS, decimals: decimals)
+            json.number("start_rate", stage.startRate, decimals: decimals)
+            json.number("end_rate", stage.endRate, decimals: decimals)
+            phaseFields(stage, into: &json, llm: summary.isLLM, detail: detail)
             json.endObject()
         }
         json.endArray()
@@ -64,11 +84,10 @@ public enum JSONReport {
         json.beginArray("warnings")
         for warning in summary.warnings { json.string(nil, warning) }
         json.endArray()
-        json.endObject()
-        return json.text + "\n"
     }
 
-    static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter, llm: Bool) {
+    static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter, llm: Bool, detail: Detail) {
+        let decimals = detail.decimals
         json.int("scheduled", phase.scheduled)
         json.int("sent", phase.sent)
         json.int("completed", phase.completed)
@@ -76,44 +95,58 @@ public enum JSONReport {
         json.int("failed", phase.failed)
         json.int("dropped", phase.dropped)
         json.int("unfinished", phase.unfinished)
-        json.number("offered_rps", phase.offeredRps)
-        json.number("achieved_rps", phase.achievedRps)
-        json.number("error_rate", phase.errorRate, decimals: 6)
-        percentiles("latency_ms", phase.latency, into: &json)
-        percentiles("service_time_ms", phase.serviceTime, into: &json)
-        percentiles("send_lag_ms", phase.sendLag, into: &json)
+        json.number("offered_rps", phase.offeredRps, decimals: decimals)
+        json.number("achieved_rps", phase.achievedRps, decimals: decimals)
+        json.number("error_rate", phase.errorRate, decimals: detail.rateDecimals)
+        percentiles("latency_ms", phase.latency, into: &json, detail: detail)
+        percentiles("service_time_ms", phase.serviceTime, into: &json, detail: detail)
+        percentiles("send_lag_ms", phase.sendLag, into: &json, detail: detail)
+        if detail == .full { json.number("mean_response_bytes", phase.meanResponseBytes, decimals: decimals) }
         if llm {
-            percentiles("ttft_ms", phase.ttft, into: &json)
-            percentiles("itl_ms", phase.itl, into: &json)
-            percentiles("tpot_ms", phase.tpot, into: &json)
-            json.number("output_tokens_per_s", phase.outputTokensPerS)
-            tokens("prompt_tokens", phase.promptTokens, into: &json)
-            tokens("completion_tokens", phase.completionTokens, into: &json)
+            percentiles("ttft_ms", phase.ttft, into: &json, detail: detail)
+            percentiles("itl_ms", phase.itl, into: &json, detail: detail)
+            percentiles("tpot_ms", phase.tpot, into: &json, detail: detail)
+            json.number("output_tokens_per_s", phase.outputTokensPerS, decimals: decimals)
+            tokens("prompt_tokens", phase.promptTokens, into: &json, detail: detail)
+            tokens("completion_tokens", phase.completionTokens, into: &json, detail: detail)
+            if detail == .full {
+                json.int("usage_reported_requests", phase.usageReportedRequests)
+                json.int("token_counted_requests", phase.tokenCountedRequests)
+            }
         }
         json.beginObject("errors")
         for (kind, count) in phase.errors { json.int(kind, count) }
         json.endObject()
     }
 
-    static func tokens(_ name: String, _ value: TokenStats?, into json: inout JSONWriter) {
+    static func tokens(_ name: String, _ value: TokenStats?, into json: inout JSONWriter, detail: Detail) {
         guard let value else { return json.null(name) }
         json.beginObject(name)
-        json.number("mean", value.mean, decimals: 2)
+        json.number("mean", value.mean, decimals: detail == .full ? detail.decimals : 2)
         json.int("min", value.min)
         json.int("max", value.max)
         json.endObject()
     }
 
-    static func percentiles(_ name: String, _ value: Percentiles, into json: inout JSONWriter) {
+    /// The keys of `Percentiles.levels`: `p999` is 99.9 %, `p9999` 99.99 %.
+    static let levelKeys = ["p50", "p66", "p75", "p80", "p90", "p95", "p98", "p99", "p999", "p9999", "p100"]
+
+    static func percentiles(_ name: String, _ value: Percentiles, into json: inout JSONWriter, detail: Detail) {
         json.beginObject(name)
         json.int("count", value.count)
-        json.number("p50", value.p50)
-        json.number("p90", value.p90)
-        json.number("p95", value.p95)
-        json.number("p99", value.p99)
-        json.number("p999", value.p999)
-        json.number("max", value.max)
-        json.number("mean", value.mean)
+        switch detail {
+        case .brief:
+            json.number("p50", value.p50)
+            json.number("p90", value.p90)
+            json.number("p95", value.p95)
+            json.number("p99", value.p99)
+            json.number("p999", value.p999)
+        case .full:
+            json.number("min", value.min, decimals: detail.decimals)
+            for (key, ms) in zip(levelKeys, value.values) { json.number(key, ms, decimals: detail.decimals) }
+        }
+        json.number("max", value.max, decimals: detail.decimals)
+        json.number("mean", value.mean, decimals: detail.decimals)
         json.endObject()
     }
 }

@@ -1,0 +1,83 @@
+// Writes a run's files under --out: Locust CSVs, the JSON summary, .hgrm distributions, the HTML report.
+import Glibc
+
+/// A file or directory that could not be written; the run itself is not lost (the summary was printed).
+public struct ReportFileError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "cannot write \(path): \(reason)" }
+}
+
+public enum ReportFiles {
+    /// Writes `PREFIX_stats.csv`, `PREFIX_stats_history.csv`, `PREFIX_failures.csv`, `PREFIX_summary.json`,
+    /// and, when given, `PREFIX_latency.hgrm` and `PREFIX_service.hgrm` (HdrHistogram's percentile
+    /// distribution of the nanosecond histograms, in ms) and `PREFIX_report.html`. Creates `directory`
+    /// and its parents like `mkdir -p`; existing files of the same names are replaced. Returns the
+    /// paths written, in that order.
+    public static func write(_ summary: RunSummary, latency: Histogram?, serviceTime: Histogram?, directory: String,
+                             prefix: String, html: String?) throws -> [String] {
+        try makeDirectories(directory)
+        var files: [(suffix: String, text: String)] = [
+            ("_stats.csv", LocustCSV.stats(summary)),
+            ("_stats_history.csv", LocustCSV.statsHistory(summary)),
+            ("_failures.csv", LocustCSV.failures(summary)),
+            ("_summary.json", SummaryFile.render(summary)),
+        ]
+        if let latency { files.append(("_latency.hgrm", latency.percentileDistribution(unitScale: 1e6))) }
+        if let serviceTime { files.append(("_service.hgrm", serviceTime.percentileDistribution(unitScale: 1e6))) }
+        if let html { files.append(("_report.html", html)) }
+        let base = directory.isEmpty ? "" : directory.hasSuffix("/") ? directory : directory + "/"
+        var written: [String] = []
+        for file in files {
+            let path = base + prefix + file.suffix
+            try writeFile(path, file.text)
+            written.append(path)
+        }
+        return written
+    }
+
+    /// `metronome_20261129-092000`: the run's start in local time (as the user's clock reads it,
+    /// like Locust's and most tools' file names), to the second.
+    public static func defaultPrefix(unixS: Double) -> String {
+        var seconds = time_t(unixS.rounded(.down))
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "metronome_\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
+            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+    }
+
+    /// `mkdir -p`: each missing component in turn; one that exists must be a directory.
+    static func makeDirectories(_ path: String) throws {
+        guard !path.isEmpty else { return }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o755) != 0 {
+                let code = errno
+                var status = stat()
+                guard code == EEXIST, stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                    throw ReportFileError(path: prefix, reason: code == EEXIST ? "exists and is not a directory" : errorText(code))
+                }
+            }
+            prefix += "/"
+        }
+    }
+
+    static func writeFile(_ path: String, _ text: String) throws {
+        guard let file = fopen(path, "wb") else { throw ReportFileError(path: path, reason: errorText(errno)) }
+        let bytes = Array(text.utf8)
+        let count = bytes.count
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, count, file) }
+        let writeError = written == count ? 0 : errno
+        // fclose flushes, so a full disk may only show here.
+        let closeFailed = fclose(file) != 0
+        let closeError = errno
+        if written != count { throw ReportFileError(path: path, reason: errorText(writeError)) }
+        if closeFailed { throw ReportFileError(path: path, reason: errorText(closeError)) }
+    }
+
+    static func errorText(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

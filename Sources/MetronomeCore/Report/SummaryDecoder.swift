@@ -1,0 +1,312 @@
+// Reads a PREFIX_summary.json back into a RunSummary, so `metronome report` can render a run again.
+import Foundation
+
+/// A summary file that is not JSON, or lacks a member a report needs.
+public struct SummaryDecodeError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension RunSummary {
+    /// Decodes what `SummaryFile.render` wrote. The sections only the file carries (config, series,
+    /// failures, SLO, distributions) may be missing, so a `--json` output also decodes; members of the
+    /// `--json` object may not. Off the hot path: Foundation's JSONSerialization does the parsing.
+    public init(summaryJSON bytes: [UInt8]) throws {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            throw SummaryDecodeError(description: "not JSON: \(error.localizedDescription)")
+        }
+        guard let dictionary = parsed as? [String: Any] else {
+            throw SummaryDecodeError(description: "not a JSON object")
+        }
+        let root = JSONFields(dictionary, path: "")
+        target = try root.string("target")
+        address = try root.string("address")
+        workload = try root.string("workload")
+        arrival = try root.string("arrival")
+        seed = try root.unsigned("seed")
+        maxConnections = try root.integer("max_connections")
+        plannedDurationS = try root.number("planned_duration_s")
+        ranS = try root.number("ran_s")
+        elapsedS = try root.number("elapsed_s")
+        interrupted = try root.bool("interrupted")
+        targetUnreachable = try root.bool("target_unreachable")
+        stages = try root.objects("stages").map { stage in
+            try PhaseSummary(decoding: stage, name: stage.string("name"), startS: stage.number("start_s"), endS: stage.number("end_s"),
+                             startRate: stage.number("start_rate"), endRate: stage.number("end_rate"))
+        }
+        total = try PhaseSummary(decoding: root, name: "total", startS: 0, endS: plannedDurationS,
+                                 startRate: stages.first?.startRate ?? 0, endRate: stages.last?.endRate ?? 0)
+        connectionsOpened = try root.unsigned("connections_opened")
+        staleConnectionRetries = try root.unsigned("stale_connection_retries")
+        let statuses = try root.object("status_codes")
+        statusCounts = try statuses.keys.map { key -> (status: Int, count: UInt64) in
+            guard let status = Int(key) else { throw statuses.fail(key, "not a status code") }
+            return (status, try statuses.unsigned(key))
+        }.sorted { $0.status < $1.status }
+        loopCPUSeconds = try root.number("generator_cpu_s")
+        warnings = try root.array("warnings").map { item in
+            guard let text = item as? String else { throw root.fail("warnings", "not a string") }
+            return text
+        }
+        startedAtUnixS = try root.optionalNumber("started_at_unix_s") ?? 0
+        series = try (root.optionalObjects("series") ?? []).map { item in
+            var sample = SecondSample(endS: try item.number("end_s"), wallClockS: try item.number("wall_clock"))
+            sample.scheduled = try item.unsigned("offered")
+            sample.succeeded = try item.unsigned("achieved")
+            sample.failed = try item.unsigned("failed")
+            sample.inFlight = try item.unsigned("in_flight")
+            sample.queued = try item.unsigned("queued")
+            sample.outputTokens = try item.unsigned("output_tokens")
+            sample.p50Ms = try item.number("p50_ms")
+            sample.p95Ms = try item.number("p95_ms")
+            sample.p99Ms = try item.number("p99_ms")
+            return sample
+        }
+        let failureSection = try root.optionalObject("failures")
+        failures = try (failureSection?.objects("entries") ?? []).map { item in
+            FailureLog.Entry(kind: try item.string("kind"), status: try item.integer("status"), count: try item.unsigned("count"),
+                             firstSeenNs: try item.unsigned("first_seen_ns"), lastSeenNs: try item.unsigned("last_seen_ns"))
+        }
+        errorMessages = try (failureSection?.objects("messages") ?? []).map { item in
+            (try item.string("kind"), try item.integer("status"), try item.string("message"), try item.unsigned("count"))
+        }
+        latencyDistribution = try root.distribution("latency_distribution")
+        serviceDistribution = try root.distribution("service_distribution")
+        if let configObject = try root.optionalObject("config") {
+            config = try configObject.configEntries(orderedBy: bytes)
+        }
+        if let environmentObject = try root.optionalObject("environment") {
+            environment = RunEnvironment(hostName: try environmentObject.string("host_name"), cores: try environmentObject.integer("cores"),
+                                         kernel: try environmentObject.string("kernel"), clockSource: try environmentObject.string("clock_source"),
+                                         metronomeVersion: try environmentObject.string("metronome_version"),
+                                         startedAt: try environmentObject.string("started_at"))
+        }
+        isLLM = try root.optionalBool("llm") ?? root.has("stream")
+        if isLLM {
+            stream = try root.bool("stream")
+            maxTokens = try root.integer("max_tokens")
+            uniquePrompts = try root.string("prompt_mode") == "unique"
+        }
+        if let sloObject = try root.optionalObject("slo") {
+            sloScope = try sloObject.string("scope")
+            goodputRps = try sloObject.optionalNumber("goodput_rps")
+            sloChecks = try sloObject.objects("checks").map { check in
+                SLOCheckResult(expression: try check.string("expression"), metric: try check.string("metric"),
+                               comparison: try check.string("comparison"), limit: try check.number("limit"),
+                               measured: try check.number("measured"), unit: try check.string("unit"), passed: try check.bool("passed"))
+            }
+        }
+    }
+
+    /// `ramp 2 → 20 rps over 10s, hold 20 rps for 20s`: `TextReport.describe` of the plan, from the stages.
+    public var planDescription: String {
+        stages.map { stage in
+            let duration = Units.formatDuration(UInt64(max(0, ((stage.endS - stage.startS) * 1e9).rounded())))
+            if stage.startRate == stage.endRate {
+                return "\(stage.name) \(Format.rate(stage.endRate)) rps for \(duration)"
+            }
+            return "\(stage.name) \(Format.rate(stage.startRate)) → \(Format.rate(stage.endRate)) rps over \(duration)"
+        }.joined(separator: ", ")
+    }
+}
+
+extension PhaseSummary {
+    init(decoding phase: JSONFields, name: String, startS: Double, endS: Double, startRate: Double, endRate: Double) throws {
+        self.name = name
+        self.startS = startS
+        self.endS = endS
+        self.startRate = startRate
+        self.endRate = endRate
+        scheduled = try phase.unsigned("scheduled")
+        sent = try phase.unsigned("sent")
+        completed = try phase.unsigned("completed")
+        succeeded = try phase.unsigned("succeeded")
+        failed = try phase.unsigned("failed")
+        dropped = try phase.unsigned("dropped")
+        unfinished = try phase.unsigned("unfinished")
+        offeredRps = try phase.number("offered_rps")
+        achievedRps = try phase.number("achieved_rps")
+        errorRate = try phase.number("error_rate")
+        latency = try phase.percentiles("latency_ms")
+        serviceTime = try phase.percentiles("service_time_ms")
+        sendLag = try phase.percentiles("send_lag_ms")
+        meanResponseBytes = try phase.optionalNumber("mean_response_bytes") ?? 0
+        if phase.has("ttft_ms") {
+            ttft = try phase.percentiles("ttft_ms")
+            itl = try phase.percentiles("itl_ms")
+            tpot = try phase.percentiles("tpot_ms")
+            outputTokensPerS = try phase.number("output_tokens_per_s")
+            promptTokens = try phase.tokens("prompt_tokens")
+            completionTokens = try phase.tokens("completion_tokens")
+            usageReportedRequests = try phase.has("usage_reported_requests") ? phase.unsigned("usage_reported_requests") : 0
+            tokenCountedRequests = try phase.has("token_counted_requests") ? phase.unsigned("token_counted_requests") : 0
+        }
+        // JSON objects forget their order; errors are listed in `Outcome` order, unknown kinds last.
+        let errorObject = try phase.object("errors")
+        let known = Outcome.allCases.map(\.key)
+        let kinds = errorObject.keys.sorted { (known.firstIndex(of: $0) ?? known.count, $0) < (known.firstIndex(of: $1) ?? known.count, $1) }
+        errors = try kinds.map { ($0, try errorObject.unsigned($0)) }
+    }
+}
+
+/// Typed, throwing access to one parsed JSON object; `path` names it in errors.
+struct JSONFields {
+    let dictionary: [String: Any]
+    let path: String
+
+    init(_ dictionary: [String: Any], path: String) {
+        self.dictionary = dictionary
+        self.path = path
+    }
+
+    var keys: [String] { Array(dictionary.keys) }
+    func has(_ key: String) -> Bool { dictionary[key] != nil }
+
+    func fail(_ key: String, _ what: String) -> SummaryDecodeError {
+        SummaryDecodeError(description: "\(path.isEmpty ? "" : path + ".")\(key): \(what)")
+    }
+
+    private func value(_ key: String) throws -> Any {
+        guard let value = dictionary[key] else { throw fail(key, "missing") }
+        return value
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let text = try value(key) as? String else { throw fail(key, "not a string") }
+        return text
+    }
+
+    func bool(_ key: String) throws -> Bool {
+        let raw = try value(key)
+        guard JSONFields.isBoolean(raw), let flag = raw as? Bool else { throw fail(key, "not true or false") }
+        return flag
+    }
+
+    /// JSONSerialization gives numbers and booleans alike as NSNumber, and 0 and 1 cast to Bool;
+    /// only a boolean's NSNumber has the `c` (char) type.
+    static func isBoolean(_ raw: Any) -> Bool {
+        guard let number = raw as? NSNumber else { return raw is Bool }
+        return String(cString: number.objCType) == "c"
+    }
+
+    func optionalBool(_ key: String) throws -> Bool? {
+        has(key) ? try bool(key) : nil
+    }
+
+    /// A number; null (how the writer spells NaN and infinity) reads as NaN.
+    func number(_ key: String) throws -> Double {
+        let raw = try value(key)
+        if raw is NSNull { return .nan }
+        guard let number = JSONFields.double(raw) else { throw fail(key, "not a number") }
+        return number
+    }
+
+    /// Missing or null → nil.
+    func optionalNumber(_ key: String) throws -> Double? {
+        guard let raw = dictionary[key], !(raw is NSNull) else { return nil }
+        guard let number = JSONFields.double(raw) else { throw fail(key, "not a number") }
+        return number
+    }
+
+    func unsigned(_ key: String) throws -> UInt64 {
+        let raw = try value(key)
+        guard !JSONFields.isBoolean(raw), let number = raw as? NSNumber else { throw fail(key, "not a non-negative integer") }
+        switch String(cString: number.objCType) {
+        case "Q":
+            return number.uint64Value
+        case "d", "f":
+            let value = number.doubleValue
+            guard value >= 0, value < 0x1p64, value == value.rounded() else { throw fail(key, "not a non-negative integer") }
+            return UInt64(value)
+        default:
+            guard number.int64Value >= 0 else { throw fail(key, "not a non-negative integer") }
+            return UInt64(number.int64Value)
+        }
+    }
+
+    func integer(_ key: String) throws -> Int {
+        let value = try number(key)
+        guard value == value.rounded(), abs(value) < 0x1p53 else { throw fail(key, "not an integer") }
+        return Int(value)
+    }
+
+    static func double(_ raw: Any) -> Double? {
+        guard !isBoolean(raw), let number = raw as? NSNumber else { return nil }
+        return number.doubleValue
+    }
+
+    func object(_ key: String) throws -> JSONFields {
+        guard let inner = try value(key) as? [String: Any] else { throw fail(key, "not an object") }
+        return JSONFields(inner, path: path.isEmpty ? key : path + "." + key)
+    }
+
+    func optionalObject(_ key: String) throws -> JSONFields? {
+        guard let raw = dictionary[key], !(raw is NSNull) else { return nil }
+        return try object(key)
+    }
+
+    func array(_ key: String) throws -> [Any] {
+        guard let items = try value(key) as? [Any] else { throw fail(key, "not an array") }
+        return items
+    }
+
+    func objects(_ key: String) throws -> [JSONFields] {
+        try array(key).enumerated().map { index, item in
+            guard let inner = item as? [String: Any] else { throw fail("\(key)[\(index)]", "not an object") }
+            return JSONFields(inner, path: "\(path.isEmpty ? "" : path + ".")\(key)[\(index)]")
+        }
+    }
+
+    func optionalObjects(_ key: String) throws -> [JSONFields]? {
+        has(key) ? try objects(key) : nil
+    }
+
+    /// Count, minimum, every level of `Percentiles.levels`, max and mean; the `--json` output's
+    /// levels alone also decode (the others read 0).
+    func percentiles(_ key: String) throws -> Percentiles {
+        let object = try object(key)
+        var result = Percentiles()
+        result.count = try object.unsigned("count")
+        result.min = try object.optionalNumber("min") ?? 0
+        result.values = try JSONReport.levelKeys.map { try object.optionalNumber($0) ?? 0 }
+        result.max = try object.number("max")
+        result.mean = try object.number("mean")
+        return result
+    }
+
+    func tokens(_ key: String) throws -> TokenStats? {
+        guard let object = try optionalObject(key) else { return nil }
+        return TokenStats(mean: try object.number("mean"), min: try object.unsigned("min"), max: try object.unsigned("max"))
+    }
+
+    func distribution(_ key: String) throws -> [(percentile: Double, ms: Double)] {
+        guard has(key) else { return [] }
+        return try array(key).enumerated().map { index, item in
+            guard let pair = item as? [Any], pair.count == 2, let percentile = JSONFields.double(pair[0]),
+                  let ms = JSONFields.double(pair[1]) else { throw fail("\(key)[\(index)]", "not a [percentile, ms] pair") }
+            return (percentile, ms)
+        }
+    }
+
+    /// The config's entries in the order the file lists them. JSONSerialization forgets key order, so
+    /// it is read back from where each key first appears, as `"key":`, after `"config":` in the text;
+    /// keys not found there (a hand-written file) follow in alphabetical order.
+    func configEntries(orderedBy bytes: [UInt8]) throws -> [(key: String, value: String)] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let section = text.range(of: "\"config\":").map { text[$0.upperBound...] } ?? text[text.endIndex...]
+        func position(_ key: String) -> String.Index {
+            section.range(of: JSONWriter.quote(key) + ":")?.lowerBound ?? text.endIndex
+        }
+        let ordered = keys.map { ($0, position($0)) }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
+        return try ordered.flatMap { key -> [(key: String, value: String)] in
+            if let value = dictionary[key] as? String { return [(key, value)] }
+            guard let values = dictionary[key] as? [Any] else { throw fail(key, "not a string or an array of strings") }
+            return try values.map { item in
+                guard let value = item as? String else { throw fail(key, "not a string or an array of strings") }
+                return (key, value)
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+// PREFIX_summary.json: the `--json` object plus config, environment, series, failures, SLO and distributions.
+
+/// Everything a run produced that a later `metronome report` needs to render it again. The members of
+/// the `--json` object come first, with their keys, then the sections only the file carries. Numbers
+/// keep nine decimals (the `--json` output rounds to three), so a summary read back renders the same
+/// text; percentile objects carry every level of `Percentiles.levels` and the minimum.
+public enum SummaryFile {
+    public static func render(_ summary: RunSummary) -> String {
+        var json = JSONWriter(pretty: true)
+        json.beginObject()
+        JSONReport.fields(summary, into: &json, detail: .full)
+        json.bool("llm", summary.isLLM)
+        // Microseconds: Unix seconds near 2e9 have no room for more in a double.
+        json.number("started_at_unix_s", summary.startedAtUnixS, decimals: 6)
+        json.string("started_at", isoTimestampMillis(unixS: summary.startedAtUnixS))
+        config(summary.config, into: &json)
+        environment(summary.environment, into: &json)
+        series(summary.series, into: &json)
+        failures(summary, into: &json)
+        slo(summary, into: &json)
+        distribution("latency_distribution", summary.latencyDistribution, into: &json)
+        distribution("service_distribution", summary.serviceDistribution, into: &json)
+        json.endObject()
+        return json.text + "\n"
+    }
+
+    static let decimals = JSONReport.Detail.full.decimals
+
+    /// Key → value in table order; a key given more than once (`header`) → an array of its values.
+    static func config(_ entries: [(key: String, value: String)], into json: inout JSONWriter) {
+        var order: [String] = []
+        var values: [String: [String]] = [:]
+        for entry in entries {
+            if values[entry.key] == nil { order.append(entry.key) }
+            values[entry.key, default: []].append(masked(entry))
+        }
+        json.beginObject("config")
+        for key in order {
+            let list = values[key]!
+            if list.count == 1 {
+                json.string(key, list[0])
+            } else {
+                json.beginArray(key)
+                for value in list { json.string(nil, value) }
+                json.endArray()
+            }
+        }
+        json.endObject()
+    }
+
+    /// The config arrives masked; masking again here keeps a secret out of the file even if a caller
+    /// forgot (an API key, or a header `RunOptions` treats as secret).
+    static func masked(_ entry: (key: String, value: String)) -> String {
+        if entry.key == "api_key" { return entry.value.isEmpty ? "" : "***" }
+        guard entry.key == "header", let colon = entry.value.firstIndex(of: ":") else { return entry.value }
+        let name = String(entry.value[..<colon])
+        return RunOptions.secretHeaders.contains(name.lowercased()) ? "\(name): ***" : entry.value
+    }
+
+    static func environment(_ value: RunEnvironment?, into json: inout JSONWriter) {
+        guard let value else { return json.null("environment") }
+        json.beginObject("environment")
+        json.string("host_name", value.hostName)
+        json.int("cores", value.cores)
+        json.string("kernel", value.kernel)
+        json.string("clock_source", value.clockSource)
+        json.string("metronome_version", value.metronomeVersion)
+        json.string("started_at", value.startedAt)
+        json.endObject()
+    }
+
+    /// One object per second: counts in the second ending at `end_s` (so per-second rates; the last
+    /// window may be shorter), the gauges at its end, and latency percentiles of that second.
+    static func series(_ samples: [SecondSample], into json: inout JSONWriter) {
+        json.beginArray("series")
+        for sample in samples {
+            json.beginObject()
+            json.number("end_s", sample.endS, decimals: decimals)
+            json.number("wall_clock", sample.wallClockS, decimals: 6)
+            json.int("offered", sample.scheduled)
+            json.int("achieved", sample.succeeded)
+            json.int("failed", sample.failed)
+            json.int("in_flight", sample.inFlight)
+            json.int("queued", sample.queued)
+            json.int("output_tokens", sample.outputTokens)
+            json.number("p50_ms", sample.p50Ms, decimals: decimals)
+            json.number("p95_ms", sample.p95Ms, decimals: decimals)
+            json.number("p99_ms", sample.p99Ms, decimals: decimals)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    /// Each failure kind with its count and first/last seen (ns from the plan's zero, and UTC), then
+    /// the first distinct messages servers sent.
+    static func failures(_ summary: RunSummary, into json: inout JSONWriter) {
+        json.beginObject("failures")
+        json.beginArray("entries")
+        for entry in summary.failures {
+            json.beginObject()
+            json.string("kind", entry.kind)
+            json.int("status", entry.status)
+            json.int("count", entry.count)
+            json.int("first_seen_ns", entry.firstSeenNs)
+            json.int("last_seen_ns", entry.lastSeenNs)
+            json.string("first_seen", isoTimestampMillis(unixS: summary.startedAtUnixS + Double(entry.firstSeenNs) / 1e9))
+            json.string("last_seen", isoTimestampMillis(unixS: summary.startedAtUnixS + Double(entry.lastSeenNs) / 1e9))
+            json.endObject()
+        }
+        json.endArray()
+        json.beginArray("messages")
+        for message in summary.errorMessages {
+            json.beginObject()
+            json.string("kind", message.kind)
+            json.int("status", message.status)
+            json.string("message", message.message)
+            json.int("count", message.count)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    static func slo(_ summary: RunSummary, into json: inout JSONWriter) {
+        json.beginObject("slo")
+        json.string("scope", summary.sloScope)
+        json.bool("passed", summary.sloPassed)
+        if let goodput = summary.goodputRps {
+            json.number("goodput_rps", goodput, decimals: decimals)
+        } else {
+            json.null("goodput_rps")
+        }
+        json.beginArray("checks")
+        for check in summary.sloChecks {
+            json.beginObject()
+            json.string("expression", check.expression)
+            json.string("metric", check.metric)
+            json.string("comparison", check.comparison)
+            json.number("limit", check.limit, decimals: decimals)
+            json.number("measured", check.measured, decimals: decimals)
+            json.string("unit", check.unit)
+            json.bool("passed", check.passed)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    /// `[[percentile, ms], …]`: HdrHistogram's percentile iteration (percentile in 0…100).
+    static func distribution(_ name: String, _ points: [(percentile: Double, ms: Double)], into json: inout JSONWriter) {
+        json.beginArray(name)
+        for point in points {
+            json.beginArray()
+            json.number(nil, point.percentile, decimals: 12)
+            json.number(nil, point.ms, decimals: decimals)
+            json.endArray()
+        }
+        json.endArray()
+    }
+}

@@ -1,0 +1,147 @@
+// The summary file: golden bytes, the members it promises, secrets masked, and a lossless round trip through the decoder.
+import Foundation
+import XCTest
+@testable import MetronomeCore
+
+final class SummaryFileTests: XCTestCase {
+    private let samplePlan = try! RatePlan(startRatePerSec: 2, targets: [(10_000_000_000, 20, "ramp"), (20_000_000_000, 20, "hold")])
+
+    private func parse(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    func testGoldenFiles() throws {
+        try assertGolden(SummaryFile.render(SampleSummary.make()), "sample_summary.json")
+        // `--json` on stdout keeps its shape: this golden was made before the summary file existed.
+        try assertGolden(JSONReport.render(SampleSummary.make()), "sample_stdout.json")
+        try assertGolden(JSONReport.render(SampleSummary.make(llm: false), pretty: false), "sample_stdout_http_compact.json")
+    }
+
+    func testCarriesTheJSONReportAndEverySection() throws {
+        let summary = SampleSummary.make()
+        let file = try parse(SummaryFile.render(summary))
+        let stdout = try parse(JSONReport.render(summary))
+        for key in stdout.keys { XCTAssertNotNil(file[key], "missing --json member \(key)") }
+        for key in ["config", "environment", "series", "failures", "slo", "latency_distribution", "service_distribution", "started_at_unix_s"] {
+            XCTAssertNotNil(file[key], "missing \(key)")
+        }
+
+        let config = try XCTUnwrap(file["config"] as? [String: Any])
+        XCTAssertEqual(config["rate"] as? String, "20")
+        XCTAssertEqual(config["api_key"] as? String, "***")
+        XCTAssertEqual(config["header"] as? [String], ["Authorization: ***", "X-Team: perf"])
+
+        let environment = try XCTUnwrap(file["environment"] as? [String: Any])
+        XCTAssertEqual(environment["host_name"] as? String, "golden-host")
+        XCTAssertEqual(environment["cores"] as? Int, 2)
+        XCTAssertEqual(environment["clock_source"] as? String, "tsc")
+
+        let series = try XCTUnwrap(file["series"] as? [[String: Any]])
+        XCTAssertEqual(series.count, summary.series.count)
+        XCTAssertEqual(Set(series[0].keys), ["end_s", "wall_clock", "offered", "achieved", "failed", "in_flight", "queued",
+                                             "output_tokens", "p50_ms", "p95_ms", "p99_ms"])
+        for (row, sample) in zip(series, summary.series) {
+            XCTAssertEqual(row["offered"] as? Int, Int(sample.scheduled))
+            XCTAssertEqual(row["achieved"] as? Int, Int(sample.succeeded))
+            XCTAssertEqual(try XCTUnwrap(row["p95_ms"] as? Double), sample.p95Ms, accuracy: 1e-9)
+        }
+        // The plan's arrivals, second by second, add up to the run's.
+        XCTAssertEqual(series.map { $0["offered"] as! Int }.reduce(0, +), Int(summary.total.scheduled))
+
+        let failures = try XCTUnwrap(file["failures"] as? [String: Any])
+        let entries = try XCTUnwrap(failures["entries"] as? [[String: Any]])
+        XCTAssertEqual(entries.map { $0["kind"] as? String }, summary.failures.map(\.kind))
+        XCTAssertEqual(entries.first?["first_seen"] as? String, "2026-11-29T09:20:01.000Z")
+        let messages = try XCTUnwrap(failures["messages"] as? [[String: Any]])
+        XCTAssertEqual(messages.first?["message"] as? String, "The model overloaded: KV cache is full")
+
+        let slo = try XCTUnwrap(file["slo"] as? [String: Any])
+        XCTAssertEqual(slo["scope"] as? String, "hold")
+        XCTAssertEqual(slo["passed"] as? Bool, summary.sloPassed)
+        XCTAssertEqual(slo["goodput_rps"] as? Double, 17.5)
+        XCTAssertEqual((slo["checks"] as? [[String: Any]])?.map { $0["expression"] as? String }, ["p95<=5s", "errors<=0.1%"])
+
+        let distribution = try XCTUnwrap(file["latency_distribution"] as? [[Double]])
+        XCTAssertEqual(distribution.count, summary.latencyDistribution.count)
+        XCTAssertEqual(distribution.first?.first, 0)
+        XCTAssertEqual(distribution.last?.first, 100)
+        XCTAssertEqual(try XCTUnwrap(distribution.last?.last), summary.total.latency.max, accuracy: 1e-9)
+
+        // Every percentile level, exact to the nanosecond.
+        let latency = try XCTUnwrap(file["latency_ms"] as? [String: Any])
+        for (key, value) in zip(JSONReport.levelKeys, summary.total.latency.values) {
+            XCTAssertEqual(try XCTUnwrap(latency[key] as? Double), value, accuracy: 1e-9, key)
+        }
+    }
+
+    func testEmptySectionsStillParse() throws {
+        var summary = SampleSummary.make(llm: false)
+        summary.environment = nil
+        summary.sloChecks = []
+        summary.goodputRps = nil
+        summary.series = []
+        summary.failures = []
+        summary.errorMessages = []
+        summary.latencyDistribution = []
+        summary.config = []
+        let file = try parse(SummaryFile.render(summary))
+        XCTAssertTrue(file["environment"] is NSNull)
+        XCTAssertTrue((file["slo"] as? [String: Any])?["goodput_rps"] is NSNull)
+        XCTAssertEqual((file["config"] as? [String: Any])?.count, 0)
+        XCTAssertNil(file["ttft_ms"])
+        let decoded = try RunSummary(summaryJSON: Array(SummaryFile.render(summary).utf8))
+        XCTAssertEqual(SummaryFile.render(decoded), SummaryFile.render(summary))
+    }
+
+    func testRoundTripRendersTheSameTextAndBytes() throws {
+        for llm in [true, false] {
+            let summary = SampleSummary.make(llm: llm)
+            let file = SummaryFile.render(summary)
+            let decoded = try RunSummary(summaryJSON: Array(file.utf8))
+            XCTAssertEqual(SummaryFile.render(decoded), file)
+            XCTAssertEqual(decoded.planDescription, TextReport.describe(samplePlan))
+            XCTAssertEqual(summary.planDescription, TextReport.describe(samplePlan))
+            XCTAssertEqual(TextReport.render(decoded, planDescription: decoded.planDescription),
+                           TextReport.render(summary, planDescription: TextReport.describe(samplePlan)))
+            XCTAssertEqual(JSONReport.render(decoded), JSONReport.render(summary))
+            XCTAssertEqual(LocustCSV.stats(decoded), LocustCSV.stats(summary))
+            XCTAssertEqual(LocustCSV.failures(decoded), LocustCSV.failures(summary))
+            XCTAssertEqual(decoded.config.map(\.key), summary.config.map(\.key))
+            XCTAssertEqual(decoded.isLLM, llm)
+        }
+    }
+
+    func testDecodesTheStdoutJSONToo() throws {
+        let summary = SampleSummary.make()
+        let decoded = try RunSummary(summaryJSON: Array(JSONReport.render(summary).utf8))
+        XCTAssertEqual(decoded.total.scheduled, summary.total.scheduled)
+        XCTAssertEqual(decoded.stages.map(\.name), ["ramp", "hold"])
+        XCTAssertEqual(decoded.total.latency.p99, summary.total.latency.p99, accuracy: 0.0005)
+        XCTAssertEqual(decoded.total.errors.map(\.kind), summary.total.errors.map(\.kind))
+        XCTAssertTrue(decoded.series.isEmpty)
+        XCTAssertTrue(decoded.isLLM)
+    }
+
+    func testRejectsWhatIsNotASummary() {
+        func reason(_ text: String) -> String? {
+            do {
+                _ = try RunSummary(summaryJSON: Array(text.utf8))
+                return nil
+            } catch {
+                return (error as? SummaryDecodeError)?.description
+            }
+        }
+        XCTAssertEqual(reason("not json")?.hasPrefix("not JSON"), true)
+        XCTAssertEqual(reason("[1, 2]"), "not a JSON object")
+        XCTAssertEqual(reason("{}"), "target: missing")
+        let file = SummaryFile.render(SampleSummary.make())
+        XCTAssertEqual(reason(file.replacingOccurrences(of: "\"scheduled\": ", with: "\"scheduled\": \"x\", \"was\": ")),
+                       "stages[0].scheduled: not a non-negative integer")
+        XCTAssertEqual(reason(file.replacingOccurrences(of: "\"kind\": \"timeout\"", with: "\"kind\": 7")),
+                       "failures.entries[1].kind: not a string")
+        // JSONSerialization hands 0 and false alike as NSNumber: neither may pass for the other.
+        XCTAssertEqual(reason(file.replacingOccurrences(of: "\"interrupted\": false", with: "\"interrupted\": 0")),
+                       "interrupted: not true or false")
+        XCTAssertEqual(reason(file.replacingOccurrences(of: "\"ran_s\": 30", with: "\"ran_s\": true")), "ran_s: not a number")
+    }
+}
