@@ -61,7 +61,8 @@ public enum JSONReport {
             json.endObject()
         }
         json.endArray()
-        if !summary.sloChecks.isEmpty {
+        // The summary file writes its own, fuller `slo` section.
+        if detail == .brief && !summary.sloChecks.isEmpty {
             json.beginObject("slo")
             json.string("scope", summary.sloScope)
             json.bool("passed", summary.sloPassed)

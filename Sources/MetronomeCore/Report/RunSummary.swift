@@ -227,7 +227,13 @@ public struct RunSummary: Sendable {
         statusCounts = (0..<600).compactMap { code in stats.statusCounts[code] > 0 ? (code, stats.statusCounts[code]) : nil }
         loopCPUSeconds = result.loopCPUSeconds
         series = stats.series.samples
-        failures = stats.failures.entries
+        // The log stamps with the monotonic clock; reports want ns from the plan's zero.
+        failures = stats.failures.entries.map { entry in
+            var relative = entry
+            relative.firstSeenNs = entry.firstSeenNs &- min(entry.firstSeenNs, result.startNs)
+            relative.lastSeenNs = entry.lastSeenNs &- min(entry.lastSeenNs, result.startNs)
+            return relative
+        }
         errorMessages = stats.failures.messages
         startedAtUnixS = result.startedAtUnixS
         func distribution(_ histogram: Histogram) -> [(percentile: Double, ms: Double)] {
