@@ -64,7 +64,7 @@ public enum ReportFiles {
         }
     }
 
-    static func writeFile(_ path: String, _ text: String) throws {
+    public static func writeFile(_ path: String, _ text: String) throws {
         guard let file = fopen(path, "wb") else { throw ReportFileError(path: path, reason: errorText(errno)) }
         let bytes = Array(text.utf8)
         let count = bytes.count

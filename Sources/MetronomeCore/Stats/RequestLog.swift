@@ -16,7 +16,7 @@ public final class RequestLog: @unchecked Sendable {
 
     public init(path: String) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError(path: path, reason: errnoDescription(errno)) }
+        guard fd >= 0 else { throw SystemError("--request-log: cannot create '\(path)'", errno: errno) }
         buffer = .allocate(capacity: capacity)
         for byte in RequestLog.header.utf8 { buffer[used] = byte; used += 1 }
     }
