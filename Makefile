@@ -5,24 +5,35 @@ CONFIG := -c release
 TESTING := -Xswiftc -enable-testing
 BIN = $(shell $(SWIFT) build $(CONFIG) --show-bin-path)
 
-# The main job (override on the command line, e.g. make run RATE=50 DURATION=1m).
+# The main job: the 200/200 streaming workload against the bundled simulated vLLM (llmsim), short
+# enough to watch (override on the command line, e.g. make run RATE=50 DURATION=1m).
 RATE ?= 20
 RAMP ?= 10s
 DURATION ?= 30s
-RUN_ARGS ?=
+ARRIVAL ?= poisson
+RUN_ARGS ?= --ignore-eos --slo 'p95<=5s,errors<=0.1%'
+LLMSIM_ARGS ?= --ttft 100ms --itl 10ms --max-num-seqs 64
+# make loadtest: the same against a real server (replaces the old scripts/run_loadtest.sh).
+URL ?= http://127.0.0.1:8000
 
-.PHONY: build test run bench clean help-options
+.PHONY: build test run loadtest bench bench-smoke clean help-options
 
 build:
 	$(SWIFT) build $(CONFIG)
 
+# Tests build apart (.build-test) so that switching between `make test` and `make run` does not
+# rebuild everything for the -enable-testing flag.
 test:
-	$(SWIFT) build $(CONFIG) $(TESTING)
-	$(SWIFT) test $(CONFIG) $(TESTING) --skip-build
+	$(SWIFT) build $(CONFIG) $(TESTING) --scratch-path .build-test
+	$(SWIFT) test $(CONFIG) $(TESTING) --scratch-path .build-test --skip-build
 
 # Starts llmsim on a free port, runs Metronome against it, stops llmsim (by its pid).
 run: build
-	@bash bench/run-against-llmsim.sh "$(BIN)" --rate $(RATE) --ramp $(RAMP) --duration $(DURATION) $(RUN_ARGS)
+	@LLMSIM_ARGS="$(LLMSIM_ARGS)" bash bench/run-against-llmsim.sh "$(BIN)" \
+		--rate $(RATE) --ramp $(RAMP) --duration $(DURATION) --arrival $(ARRIVAL) $(RUN_ARGS)
+
+loadtest: build
+	$(BIN)/metronome run $(URL) --rate $(RATE) --ramp $(RAMP) --duration $(DURATION) --arrival $(ARRIVAL) $(RUN_ARGS)
 
 bench: build
 	@bash bench/bench.sh "$(BIN)"
@@ -31,4 +42,4 @@ help-options: build
 	@$(BIN)/metronome help-options
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-test

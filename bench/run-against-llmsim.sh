@@ -16,5 +16,5 @@ url=$(sed -n 's/^llmsim listening on \(http:[^ ]*\).*/\1/p' "$log" | head -1)
 [ -n "$url" ] || { echo "llmsim did not start:"; cat "$log"; exit 1; }
 echo "llmsim (pid $sim) at $url"
 status=0
-"$bin/metronome" run "$url${TARGET_PATH:-/v1/models}" "$@" || status=$?
+"$bin/metronome" run "$url${TARGET_PATH:-}" "$@" || status=$?
 exit $status
