@@ -17,7 +17,8 @@ let package = Package(
         .executableTarget(name: "llmsim", dependencies: ["LLMSim"]),
         .testTarget(
             name: "MetronomeCoreTests",
-            dependencies: ["MetronomeCore"],
+            // llmsim is the ground truth of the end-to-end tests, started in-process on port 0.
+            dependencies: ["MetronomeCore", "LLMSim"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "LLMSimTests", dependencies: ["LLMSim", "MetronomeCore"]),

@@ -1,1 +1,27 @@
-print("llmsim")
+// llmsim: parse flags, bind, print the address, serve until SIGINT/SIGTERM.
+import Glibc
+import LLMSim
+import MetronomeCore
+
+let config: SimConfig
+do {
+    config = try SimConfig.parse(arguments: Array(CommandLine.arguments.dropFirst()))
+} catch let exit as SimConfigExit {
+    writeStandardOutput(exit.text + "\n")
+    Glibc.exit(0)
+} catch {
+    writeStandardError("error: \(error)\n")
+    Glibc.exit(64)
+}
+
+do {
+    let server = try SimServer(config: config)
+    server.stopOnTerminationSignals()
+    let host = config.host.contains(":") ? "[\(config.host)]" : config.host
+    writeStandardOutput("llmsim listening on http://\(host):\(server.port)\n")
+    server.run()
+    writeStandardOutput("llmsim stopped: \(server.stats)\n")
+} catch {
+    writeStandardError("error: \(error)\n")
+    Glibc.exit(1)
+}

@@ -321,7 +321,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
     }
 
-    private mutating func readResponse(_ index: Int32) {
+    /// `peerClosed`: the event carried EPOLLRDHUP/EPOLLHUP. A FIN that arrived with the last bytes
+    /// brings no further edge, so then a short read is not the end: read on to the end of file.
+    private mutating func readResponse(_ index: Int32, peerClosed: Bool) {
         let slot = slab.slots + Int(index)
         while true {
             let result = readSome(slot.pointee.fd, readBuffer, Self.readBufferSize)
@@ -334,7 +336,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 switch step {
                 case .needMore:
                     // A short read drained the socket; edge-triggered epoll reports the next bytes.
-                    if n < Self.readBufferSize { return }
+                    if n < Self.readBufferSize && !peerClosed { return }
                 case .complete(let consumed):
                     let reusable = parsers[Int(index)].keepAlive && consumed == n
                         && slot.pointee.written == template.count
@@ -478,7 +480,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             }
             if slot.pointee.state == .busy && slot.pointee.generation == UInt32(truncatingIfNeeded: event.token >> 32)
                 && event.isReadable {
-                readResponse(index)
+                readResponse(index, peerClosed: event.isPeerClosed)
             }
         case .idle:
             if event.isReadable { checkIdle(index) }

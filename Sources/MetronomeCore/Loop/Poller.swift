@@ -10,6 +10,7 @@ public struct PollEvent {
     public var isReadable: Bool { events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 }
     public var isWritable: Bool { events & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 }
     public var isError: Bool { events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 }
+    public var isPeerClosed: Bool { events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue) != 0 }
 }
 
 /// Owned by one thread. Tokens `timerToken` and `signalToken` are reserved for the poller's own fds.

@@ -1,0 +1,261 @@
+// The server's one thread: epoll for sockets, one timerfd for every deadline; it never sleeps.
+import CLinux
+import Glibc
+import MetronomeCore
+
+/// Owns every descriptor and all mutable state of a running server; lives for one `run()`.
+/// Requests are handled in ServerLoop+Requests.swift, generation and freezes in ServerLoop+Engine.swift.
+final class ServerLoop {
+    static let listenerToken: UInt64 = .max - 2
+    static let wakeToken: UInt64 = .max - 3
+    /// The timer entry that releases output held by a freeze.
+    static let freezeSlot: UInt32 = .max
+
+    enum FlushResult { case drained, pending, closed }
+
+    let config: SimConfig
+    let poller: Poller
+    let listener: Listener
+    let wakeFD: Int32
+    let counters: SimCounters
+    let freeze: FreezeSchedule?
+    let timing: TimingModel
+    let framing: CompletionFraming
+    let responses: HTTPResponses
+    let vocabulary: TokenVocabulary
+    let inputLimit: Int
+
+    var slab: ConnectionSlab
+    var timers = TimerHeap()
+    var waiting = SlotQueue()
+    var held = SlotQueue()
+    var heldReleaseScheduled = false
+    var running = 0
+    var waitingLive = 0
+    var requestCounter: UInt64 = 0
+    var faultRandom: SimRandom
+    var lengthRandom: SimRandom
+    var jitterRandom: SimRandom
+    var scratch = ByteBuffer()
+    let control = UnsafeMutableRawPointer.allocate(byteCount: ReceiveStamps.controlBytes, alignment: 8)
+    var nowNs: UInt64 = 0
+    var stopping = false
+
+    init(config: SimConfig, listener: Listener, wakeFD: Int32, counters: SimCounters, freeze: FreezeSchedule?,
+         watchSignals: Bool) throws {
+        self.config = config
+        self.listener = listener
+        self.wakeFD = wakeFD
+        self.counters = counters
+        self.freeze = freeze
+        poller = try Poller(capacity: 1024)
+        timing = TimingModel(config)
+        framing = CompletionFraming(model: config.model)
+        responses = HTTPResponses(modelName: config.model, maxModelLen: config.maxModelLen)
+        vocabulary = TokenVocabulary(seed: config.seed)
+        inputLimit = RequestParser.maxHeadBytes + 2 * config.maxBodyBytes + 64 * 1024
+        slab = ConnectionSlab(capacity: 256, maxBodyBytes: config.maxBodyBytes)
+        faultRandom = SimRandom(seed: config.seed, stream: 1)
+        lengthRandom = SimRandom(seed: config.seed, stream: 2)
+        jitterRandom = SimRandom(seed: config.seed, stream: 3)
+        try poller.add(listener.fd, events: Poller.readEvents, token: ServerLoop.listenerToken)
+        try poller.add(wakeFD, events: EPOLLIN.rawValue, token: ServerLoop.wakeToken)
+        if watchSignals { try poller.watchTerminationSignals() }
+    }
+
+    func run() {
+        tightenTimerSlack()
+        nowNs = monotonicNs()
+        while !stopping {
+            let ready = poller.wait(timeoutMs: -1)
+            nowNs = monotonicNs()
+            runDueTimers()
+            for index in 0..<ready {
+                let event = poller.event(at: index)
+                switch event.token {
+                case Poller.timerToken: poller.acknowledgeTimer()
+                case Poller.signalToken:
+                    _ = poller.takeSignal()
+                    stopping = true
+                case ServerLoop.wakeToken:
+                    var count: UInt64 = 0
+                    _ = withUnsafeMutableBytes(of: &count) { readSome(wakeFD, $0.baseAddress!, 8) }
+                    stopping = true
+                case ServerLoop.listenerToken: acceptAll()
+                default: connectionEvent(event)
+                }
+            }
+            runDueTimers()
+            if timers.earliestNs != 0 { poller.wake(byNs: timers.earliestNs, nowNs: nowNs) }
+        }
+        shutdown()
+    }
+
+    /// Fires every deadline already passed, re-reading the clock until none is due.
+    private func runDueTimers() {
+        while true {
+            while let entry = timers.popDue(nowNs: nowNs) { fire(entry) }
+            let now = monotonicNs()
+            let earliest = timers.earliestNs
+            nowNs = now
+            if earliest == 0 || earliest > now { return }
+        }
+    }
+
+    private func acceptAll() {
+        while true {
+            switch listener.acceptOne() {
+            case .connection(let fd): open(fd)
+            case .wouldBlock: return
+            case .failed: return   // EMFILE and kin: the next connection's edge tries again
+            }
+        }
+    }
+
+    private func open(_ fd: Int32) {
+        let slot = slab.allocate()
+        let c = slab.slot(slot)
+        c.pointee.fd = fd
+        c.pointee.phase = .reading
+        ReceiveStamps.enable(fd)
+        let token = UInt64(c.pointee.generation) << 32 | UInt64(slot)
+        if poller.register(fd, events: Poller.socketEvents, token: token) != 0 {
+            closeDescriptor(fd)
+            c.pointee.recycle()
+            slab.free(slot)
+            return
+        }
+        counters.add(.connectionsAccepted)
+    }
+
+    private func connectionEvent(_ event: PollEvent) {
+        let slot = UInt32(truncatingIfNeeded: event.token)
+        let generation = UInt32(truncatingIfNeeded: event.token >> 32)
+        guard let c = slab.lookup(slot: slot, generation: generation) else { return }
+        if event.isWritable && !c.pointee.output.isEmpty && !c.pointee.held {
+            flushAndContinue(slot)
+            guard slab.lookup(slot: slot, generation: generation) != nil else { return }
+        }
+        if event.isReadable {
+            let hungUp = event.events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+            onReadable(slot, untilBlocked: hungUp)
+        }
+    }
+
+    /// Reads all that is available. Bytes that arrive while a response is in progress wait in
+    /// the buffer (a pipelined request); past the limit reading pauses until the response ends.
+    /// A short read means the socket is drained, saving a read that would say EAGAIN, unless the
+    /// peer has hung up: then its FIN may sit behind the data under the same edge, and only
+    /// reading on to end-of-file finds it. A peer that hangs up abandons its request.
+    func onReadable(_ slot: UInt32, untilBlocked: Bool) {
+        let c = slab.slot(slot)
+        var peerGone = false
+        var stampNs: UInt64 = 0
+        reading: while true {
+            let room = inputLimit - c.pointee.input.count
+            if room <= 0 {
+                if c.pointee.phase == .reading {
+                    refuse(slot, HTTPResponses.parseError(.bodyTooLarge))
+                    return
+                }
+                c.pointee.readPaused = true
+                break reading
+            }
+            c.pointee.input.reserve(min(16 * 1024, room))
+            let want = min(c.pointee.input.spare, room)
+            switch receiveSome(c.pointee.fd, c.pointee.input.writePointer, want, control: control, stampNs: &stampNs) {
+            case .bytes(let n):
+                c.pointee.input.commit(n)
+                c.pointee.receivedNs = stampNs != 0 ? min(stampNs, monotonicNs()) : nowNs
+                if n < want && !untilBlocked { break reading }
+            case .wouldBlock:
+                break reading
+            case .endOfFile, .failed:
+                peerGone = true
+                break reading
+            }
+        }
+        if c.pointee.phase == .reading { processInput(slot, arrivalNs: c.pointee.receivedNs) }
+        if peerGone && c.pointee.phase != .free {
+            // What arrived before the hang-up was answered if it could be; the rest is abandoned.
+            let idle = c.pointee.phase == .reading && c.pointee.parser.isIdle && c.pointee.input.isEmpty
+            if !idle { counters.add(.clientAborts) }
+            close(slot)
+        }
+    }
+
+    /// Writes what the output buffer holds, unless a freeze window is open.
+    /// `.drained` with the phase back to `.reading` means the response is complete.
+    @discardableResult
+    func flush(_ slot: UInt32) -> FlushResult {
+        let c = slab.slot(slot)
+        if !c.pointee.output.isEmpty {
+            if let freeze, freeze.window(containing: nowNs) != nil {
+                hold(slot)
+                return .pending
+            }
+            repeat {
+                switch writeSome(c.pointee.fd, c.pointee.output.readPointer, c.pointee.output.count) {
+                case .bytes(let n): c.pointee.output.consume(n)
+                case .wouldBlock: return .pending
+                case .endOfFile, .failed:
+                    counters.add(.clientAborts)
+                    close(slot)
+                    return .closed
+                }
+            } while !c.pointee.output.isEmpty
+        }
+        guard c.pointee.phase == .draining else { return .drained }
+        if c.pointee.dropAfterTokens < 0 { counters.add(.responses) }
+        if c.pointee.closeAfterFlush {
+            close(slot)
+            return .closed
+        }
+        c.pointee.phase = .reading
+        return .drained
+    }
+
+    /// Flushes, and when that completes a response, goes on to the next pipelined request.
+    func flushAndContinue(_ slot: UInt32) {
+        let wasDraining = slab.slot(slot).pointee.phase == .draining
+        guard flush(slot) == .drained, wasDraining else { return }
+        processInput(slot, arrivalNs: nowNs)   // a pipelined request starts when the last one ends
+        let c = slab.slot(slot)
+        if c.pointee.phase == .reading && c.pointee.readPaused {
+            c.pointee.readPaused = false
+            onReadable(slot, untilBlocked: true)
+        }
+    }
+
+    func close(_ slot: UInt32) {
+        let c = slab.slot(slot)
+        switch c.pointee.phase {
+        case .running:
+            c.pointee.phase = .free
+            finishRunning(atNs: nowNs)
+        case .waiting:
+            waitingLive -= 1
+            counters.set(.waiting, waitingLive)
+        default: break
+        }
+        closeDescriptor(c.pointee.fd)
+        c.pointee.recycle()
+        slab.free(slot)
+        counters.add(.connectionsClosed)
+    }
+
+    private func shutdown() {
+        for index in 0..<slab.capacity where slab.slots[index].phase != .free {
+            closeDescriptor(slab.slots[index].fd)
+            slab.slots[index].recycle()
+        }
+        slab.deallocate()
+        timers.deallocate()
+        waiting.deallocate()
+        held.deallocate()
+        vocabulary.deallocate()
+        scratch.release()
+        control.deallocate()
+        listener.close()
+    }
+}

@@ -1,0 +1,97 @@
+// The metronome binary as a user runs it: help, version, exit codes, JSON output, SIGINT.
+import Foundation
+import LLMSim
+import XCTest
+@testable import MetronomeCore
+
+final class CLITests: XCTestCase {
+    /// The binary next to the test bundle (swift build builds every product into the same folder).
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("metronome")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the binary; `signalAfter` sends SIGINT to it (by its pid) after that many seconds.
+    func metronome(_ arguments: [String], signalAfter: Double? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        if let signalAfter {
+            Thread.sleep(forTimeInterval: signalAfter)
+            kill(process.processIdentifier, SIGINT)
+        }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testHelpAndVersion() throws {
+        XCTAssertEqual(try metronome(["--version"]).stdout, "metronome \(metronomeVersion)\n")
+        let help = try metronome(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("EXIT CODES"))
+        let runHelp = try metronome(["run", "--help"])
+        XCTAssertEqual(runHelp.status, 0)
+        XCTAssertTrue(runHelp.stdout.contains("--max-connections N"))
+        XCTAssertEqual(try metronome([]).status, 64)
+    }
+
+    func testBadUsageIsOneLineNamingTheFlagAndExit64() throws {
+        for (arguments, flag) in [(["run", "--rate", "abc", "--duration", "1s"], "--rate"),
+                                  (["run", "--rate", "1", "--duration", "soon"], "--duration"),
+                                  (["run", "https://x", "--rate", "1", "--duration", "1s"], "https://"),
+                                  (["run", "--bogus"], "--bogus"), (["walk"], "walk")] {
+            let result = try metronome(arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("error: "), result.stderr)
+            XCTAssertTrue(result.stderr.contains(flag), result.stderr)
+        }
+    }
+
+    func testUnreachableTargetCompletesWithExit1AndJSON() throws {
+        let listener = try Listener(host: "127.0.0.1", port: 0)
+        let port = listener.boundPort
+        listener.close()
+        let result = try metronome(["run", "http://127.0.0.1:\(port)/", "--rate", "20", "--duration", "500ms", "--arrival", "constant", "--json", "--quiet", "--workload", "http", "--no-files"])
+        XCTAssertEqual(result.status, 1)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        for key in ["scheduled", "completed", "succeeded", "failed", "dropped", "unfinished", "offered_rps", "achieved_rps",
+                    "error_rate", "latency_ms", "service_time_ms", "send_lag_ms", "errors", "stages"] {
+            XCTAssertNotNil(object[key], key)
+        }
+        XCTAssertEqual(object["target_unreachable"] as? Bool, true)
+        XCTAssertEqual((object["errors"] as? [String: Int])?["connect_refused"], 10)
+        let stage = (object["stages"] as? [[String: Any]])?.first
+        for key in ["name", "start_s", "end_s", "start_rate", "end_rate", "latency_ms"] { XCTAssertNotNil(stage?[key], key) }
+        for key in ["p50", "p90", "p95", "p99", "p999", "max", "mean"] {
+            XCTAssertNotNil((object["latency_ms"] as? [String: Any])?[key], key)
+        }
+    }
+
+    func testSIGINTStopsDrainsPrintsSummaryAndExits130() throws {
+        var config = SimConfig()
+        config.port = 0
+        config.fast = true
+        let server = try SimServer.startInBackground(config: config)
+        defer { server.stop() }
+        let started = Date()
+        let result = try metronome(["run", "http://127.0.0.1:\(server.port)/", "--rate", "200", "--duration", "60s", "--quiet", "--workload", "http", "--no-files"],
+                                   signalAfter: 1.5)
+        XCTAssertEqual(result.status, 130, result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "stops long before the 60 s plan")
+        XCTAssertTrue(result.stdout.contains("INTERRUPTED"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Latency"), result.stdout)
+    }
+}
