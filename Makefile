@@ -24,7 +24,7 @@ build:
 # Tests build apart (.build-test) so that switching between `make test` and `make run` does not
 # rebuild everything for the -enable-testing flag.
 test:
-	$(SWIFT) build $(CONFIG) $(TESTING) --scratch-path .build-test
+	$(SWIFT) build --build-tests $(CONFIG) $(TESTING) --scratch-path .build-test
 	$(SWIFT) test $(CONFIG) $(TESTING) --scratch-path .build-test --skip-build
 
 # Starts llmsim on a free port, runs Metronome against it, stops llmsim (by its pid).
