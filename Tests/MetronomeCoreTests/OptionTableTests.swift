@@ -1,6 +1,7 @@
 // `metronome run` options: each parses, each bad value names its flag, and plans come out right.
 import XCTest
 @testable import MetronomeCore
+import Foundation
 
 final class OptionTableTests: XCTestCase {
     func testShorthandPlanRampsThenHolds() throws {
@@ -88,5 +89,17 @@ extension OptionTableTests {
         XCTAssertEqual(plan.stages.count, 1)
         XCTAssertEqual(plan.stages[0].startRatePerSec, 5000)
         XCTAssertEqual(plan.expectedArrivals(byNs: plan.totalDurationNs), 25_000, accuracy: 1e-6)
+    }
+}
+
+extension OptionTableTests {
+    /// The README's option list is generated from the same table as --help; this keeps it true.
+    func testReadmeOptionTableIsTheGeneratedOne() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").path
+        let readme = try String(contentsOfFile: path, encoding: .utf8)
+        let begin = try XCTUnwrap(readme.range(of: "<!-- options:begin -->\n"))
+        let end = try XCTUnwrap(readme.range(of: "<!-- options:end -->"))
+        XCTAssertEqual(String(readme[begin.upperBound..<end.lowerBound]), HelpText.markdown,
+                       "regenerate the README's table with: metronome help-options")
     }
 }
