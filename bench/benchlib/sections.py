@@ -1,8 +1,9 @@
 # The bench's three sections: beside Locust, coordinated omission shown, and the generator's own cost.
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .procs import Server, start_llmsim, start_nginx, stop
+from .procs import Server, load_average, start_llmsim, start_nginx, stop
 from .report import Column, Row, Table
 from .tools import Measured, locust, metronome, wrk
 
@@ -161,7 +162,7 @@ def coordinated_omission(ctx: Context) -> Table:
         args = ["--workload", "http", "--rate", f"{p.s2_rate:g}", "--arrival", "constant", "--ramp", "0s",
                 "--duration", f"{p.s2_sec}s", "--timeout", "30s"]
         m = ctx.run_metronome(server.url + "/", args, "s2_metronome", p.s2_sec)
-        table.add(Row(f"Metronome at {p.s2_rate:g} rps (open loop): latency",
+        table.add(Row(f"Metronome at {p.s2_rate:g} rps (open loop)",
                       {"rps": m.rps, **_latency_values(m, keys), "requests": m.requests}, [m.command], [m.raw]))
     finally:
         stop(server.proc)
@@ -279,6 +280,7 @@ def generator_cost(ctx: Context) -> list[Table]:
                  [Column("rps", "achieved rps", 0), Column("requests", "requests", 0), Column("cpu_s", "CPU s", 2),
                   Column("cpu_per_10k", "CPU s / 10k req", 3), Column("gen_cpu_pct", "CPU % of a core", 0),
                   Column("rss_mb", "max RSS MB", 1), Column("errors_pct", "errors %", 2)])
+    load_at_start = load_average()
     servers: list[Server] = []
     try:
         targets = _targets(ctx, servers)
@@ -329,7 +331,10 @@ def generator_cost(ctx: Context) -> list[Table]:
         f"{pin}. The limit found is the generator's or the server's, whichever saturates first: the CPU columns "
         "say which (100 % is one core; generator CPU is over the whole process life, start-up and drain included). "
         "'preempted' counts the generator's involuntary context switches (another process took its core): on a "
-        "busy machine they, not the generator, make the send lag."]
+        "busy machine they, not the generator, make the send lag.",
+        f"Load average (1, 5, 15 min) when this section started: {load_at_start} on {len(os.sched_getaffinity(0))} "
+        "CPUs. Above about one less than the CPU count, other work shares the generator's core and each time slice "
+        "it takes (a few ms) shows as send lag: the rate found is then the machine's, not Metronome's."]
     cost.notes += [
         "CPU s: user + system time of the generator process from wait4(2), start-up included (Locust's Python "
         "start-up is part of its cost). CPU s / 10k req = CPU s × 10,000 ÷ requests answered.",
