@@ -35,8 +35,17 @@ run: build
 loadtest: build
 	$(BIN)/metronome run $(URL) --rate $(RATE) --ramp $(RAMP) --duration $(DURATION) --arrival $(ARRIVAL) $(RUN_ARGS)
 
+# Metronome beside Locust, coordinated omission shown, the generator's own cost (about 10 min;
+# BENCH_QUICK=1 about 2). Tables go to stdout and experiments/bench/<timestamp>/compare.{md,json}.
 bench: build
-	@bash bench/bench.sh "$(BIN)"
+	@python3 bench/bench.py "$(BIN)"
+
+# The bench's own test (seconds, no Locust/nginx/wrk): every step on tiny loads, report checked.
+# Built like `test` (same flags), so running it after the tests rebuilds nothing.
+.PHONY: bench-smoke
+bench-smoke:
+	$(SWIFT) build $(CONFIG) $(TESTING)
+	@BENCH_SMOKE=1 python3 bench/bench.py "$(BIN)"
 
 help-options: build
 	@$(BIN)/metronome help-options

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+# `make bench`: Metronome beside Locust, coordinated omission shown, and the generator's own cost.
+"""Usage: python3 bench/bench.py BIN_DIR      (BIN_DIR holds the release `metronome` and `llmsim`)
+
+Modes (environment):
+  default          about 10 minutes
+  BENCH_QUICK=1    about 2 minutes, same sections with shorter runs
+  BENCH_SMOKE=1    seconds: no Locust, nginx or wrk; runs every step of the pipeline on tiny loads, writes
+                   the report into a temporary directory, checks it, and exits non-zero on any broken step
+Other settings:
+  BENCH_INSTALL=1  apt-get install nginx-light and wrk when missing (never done otherwise)
+  BENCH_LLMSIM=P   llmsim binary to use instead of BIN_DIR/llmsim
+  BENCH_OUT_DIR=D  write compare.md, compare.json and raw/ into D instead of experiments/bench/<timestamp>
+
+Every process started is ended by its pid on every exit path; every load is bounded in count and time
+and goes to 127.0.0.1 only.
+"""
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+# No __pycache__ in the source tree, from this process or from Locust importing the scenarios.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import report, selfcheck  # noqa: E402
+from benchlib.procs import BenchError, load_average, machine, stop_all  # noqa: E402
+from benchlib.sections import Context, Params, beside_locust, coordinated_omission, generator_cost  # noqa: E402
+from benchlib.tools import ensure_locust, find_binary  # noqa: E402
+
+MODES = {
+    "default": Params(),
+    "quick": Params(s1_locust_sec=25, s1_metronome_sec=12, s2_sec=10, s3_ramp_sec=0.5, s3_step_sec=1.5,
+                    s3_max_steps=6, s3_bisections=2, s3_cost_sec=3),
+    "smoke": Params(s1_ttft_ms=50, s1_itl_ms=5, s1_tokens=10, s1_metronome_sec=1, s1_high_rate=300,
+                    s2_every_s=1, s2_for_s=0.3, s2_sec=2, s2_rate=100, s3_start_rate=1000, s3_ramp_sec=0.2,
+                    s3_step_sec=0.5, s3_max_steps=2, s3_bisections=1, s3_cost_rate=1000, s3_cost_sec=1),
+}
+TABLE_KEYS = ["beside_locust", "coordinated_omission", "sustained_rate", "sustained_rate_steps", "cpu_cost"]
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def version(argv: list[str]) -> str:
+    """The first word with a digit in what a tool prints for its version ("0.1.0", "nginx/1.22.1")."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        words = (done.stdout + done.stderr).split()
+        return next((w for w in words if any(c.isdigit() for c in w)), "unknown")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def apt_install_if_asked(missing: list[str]) -> None:
+    if not missing or os.environ.get("BENCH_INSTALL") != "1":
+        return
+    packages = ["nginx-light" if name == "nginx" else name for name in missing]
+    say(f"BENCH_INSTALL=1: apt-get install -y {' '.join(packages)}")
+    subprocess.run(["apt-get", "install", "-y", *packages], timeout=600)
+
+
+def external_tools(repo: Path, mode: str) -> tuple[Path | None, str | None, str | None, dict[str, str]]:
+    """Locust, wrk and nginx, each with the reason its rows are skipped when it is absent."""
+    reasons: dict[str, str] = {}
+    if mode == "smoke":
+        return None, None, None, {t: "BENCH_SMOKE runs without it" for t in ("locust", "wrk", "nginx")}
+    apt_install_if_asked([name for name in ("nginx", "wrk") if not find_binary(name)])
+    locust, locust_note = ensure_locust(repo)
+    if locust is None:
+        reasons["locust"] = locust_note
+    wrk, nginx = find_binary("wrk"), find_binary("nginx")
+    for name, found in (("wrk", wrk), ("nginx", nginx)):
+        if not found:
+            package = "nginx-light" if name == "nginx" else name
+            reasons[name] = f"{name} is not installed (apt-get install -y {package}, or run with BENCH_INSTALL=1)"
+    return locust, wrk, nginx, reasons
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+        print(__doc__, file=sys.stderr)
+        return 64
+    bin_dir = Path(os.path.abspath(argv[1]))   # absolute, so the printed commands run from anywhere
+    repo = Path(__file__).resolve().parents[1]
+    mode = "smoke" if os.environ.get("BENCH_SMOKE") == "1" else "quick" if os.environ.get("BENCH_QUICK") == "1" \
+        else "default"
+    metronome = bin_dir / "metronome"
+    llmsim = Path(os.environ.get("BENCH_LLMSIM") or bin_dir / "llmsim")
+    for binary in (metronome, llmsim):
+        if not os.access(binary, os.X_OK):
+            raise BenchError(f"{binary} is missing: build first (swift build -c release)")
+    started = datetime.now()
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    temporary = mode == "smoke" and not os.environ.get("BENCH_OUT_DIR")
+    out_dir = Path(os.environ.get("BENCH_OUT_DIR") or
+                   (tempfile.mkdtemp(prefix="metronome-bench-smoke-") if temporary
+                    else repo / "experiments" / "bench" / stamp))
+    raw = out_dir / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+
+    if mode == "smoke":
+        for problem in selfcheck.parsers():
+            raise BenchError(f"self-check: {problem}")
+        for path in sorted((repo / "bench" / "locust").rglob("*.py")):
+            py_compile.compile(str(path), cfile=str(raw / (path.name + "c")), doraise=True)
+
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = shutil.which("taskset") is not None and len(cpus) >= 2
+    locust, wrk, nginx, reasons = external_tools(repo, mode)
+    ctx = Context(repo=repo, metronome=metronome, llmsim=llmsim, raw=raw, p=MODES[mode],
+                  gen_cpu=cpus[0] if pin else None, server_cpu=cpus[1] if pin else None,
+                  locust=locust, wrk=wrk, nginx=nginx, skip_reasons=reasons)
+    versions = {"metronome": version([str(metronome), "--version"]), "llmsim": version([str(llmsim), "--version"])}
+    if locust:
+        versions["locust"] = version([str(locust), "--version"])
+    if wrk:
+        versions["wrk"] = version([wrk, "-v"])
+    if nginx:
+        versions["nginx"] = version([nginx, "-v"])
+    meta = {"started": started.isoformat(timespec="seconds"), "mode": mode, "machine": machine(),
+            "load_start": load_average(), "versions": versions,
+            "pinning": f"generator on CPU {ctx.gen_cpu}, servers on CPU {ctx.server_cpu} (taskset)" if pin
+            else "none (taskset missing or fewer than 2 usable CPUs)",
+            "skipped": [f"{tool}: {why}" for tool, why in reasons.items()]}
+    say(f"metronome bench ({mode}) → {out_dir}")
+    for line in meta["skipped"]:
+        say(f"  skipped — {line}")
+
+    tables: list[report.Table] = []
+    try:
+        say("== 1. beside Locust")
+        tables.append(beside_locust(ctx))
+        say("== 2. coordinated omission")
+        tables.append(coordinated_omission(ctx))
+        say("== 3. generator cost")
+        tables += generator_cost(ctx)
+    finally:
+        stop_all()
+    meta["load_end"] = load_average()
+    markdown = report.render_markdown(tables, meta)
+    doc = report.to_json(tables, meta)
+    (out_dir / "compare.md").write_text(markdown)
+    (out_dir / "compare.json").write_text(report.dumps(doc))
+    say("")
+    say(markdown)
+    say(f"written: {out_dir / 'compare.md'} and {out_dir / 'compare.json'}")
+
+    if mode == "smoke":
+        found = report.problems(doc, markdown, TABLE_KEYS) + selfcheck.smoke_figures(doc, ctx.p)
+        if found:
+            say("BENCH_SMOKE FAILED:\n  " + "\n  ".join(found) + f"\n(report kept in {out_dir})")
+            return 1
+        if temporary:
+            shutil.rmtree(out_dir)
+        say("BENCH_SMOKE passed" + (" (temporary report removed)" if temporary else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except BenchError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted; every process it started has been stopped", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        stop_all()

@@ -1,0 +1,242 @@
+# Processes of the bench: start, measure (wait4 rusage), and always end them by pid; the machine's facts.
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS_PER_SEC = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(Exception):
+    """A broken step: the bench prints it and exits non-zero."""
+
+
+# Every process the bench starts, so that any exit path (error, Ctrl-C, SIGTERM) ends them.
+_live: dict[int, subprocess.Popen] = {}
+
+
+def stop(proc: subprocess.Popen, grace_sec: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after the grace period; by pid only."""
+    if proc.returncode is None:
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=grace_sec)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        except ProcessLookupError:
+            pass
+    _live.pop(proc.pid, None)
+
+
+def stop_all() -> None:
+    for proc in list(_live.values()):
+        stop(proc)
+
+
+def _raise_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _raise_on_sigterm)
+
+
+def quote(argv: list[str], env: dict[str, str] | None = None) -> str:
+    """The exact command line, as a shell would take it (environment assignments first)."""
+    prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+    line = " ".join(shlex.quote(a) for a in argv)
+    return f"{prefix} {line}" if prefix else line
+
+
+def pinned(argv: list[str], cpu: int | None) -> list[str]:
+    """taskset -c CPU argv when pinning is possible (taskset execs, so the pid stays the tool's)."""
+    return ["taskset", "-c", str(cpu)] + argv if cpu is not None else argv
+
+
+@dataclass
+class Finished:
+    argv: list[str]
+    env: dict[str, str]
+    returncode: int
+    wall_s: float
+    user_s: float
+    sys_s: float
+    max_rss_kb: int
+    involuntary_switches: int      # times the kernel took the CPU away: a busy shared machine shows here
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.sys_s
+
+    @property
+    def command(self) -> str:
+        return quote(self.argv, self.env)
+
+
+def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_sec: float,
+                 cwd: Path | None = None, log_dir: Path, name: str) -> Finished:
+    """Runs argv to its end (killed at timeout_sec) and reads its CPU and max RSS from wait4(2).
+
+    stdout and stderr go to files under log_dir (never pipes: a chatty child cannot block on them)."""
+    out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
+                                env={**os.environ, **(env or {})})
+        _live[proc.pid] = proc
+        timed_out, reaped = False, False
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid == proc.pid:
+                    reaped = True
+                    break
+                if not timed_out and time.monotonic() - started > timeout_sec:
+                    timed_out = True
+                    proc.send_signal(signal.SIGTERM)
+                elif timed_out and time.monotonic() - started > timeout_sec + 5:
+                    proc.kill()
+                time.sleep(0.02)
+        finally:
+            if not reaped:
+                # Reached only when interrupted mid-wait: end the child before leaving.
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                proc.returncode = -signal.SIGKILL
+            _live.pop(proc.pid, None)
+        wall_s = time.monotonic() - started
+    # wait4 reaped the child: tell Popen, so it never waits again.
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Finished(argv=argv, env=env or {}, returncode=proc.returncode, wall_s=wall_s,
+                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=usage.ru_maxrss,
+                    involuntary_switches=usage.ru_nivcsw,
+                    stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"),
+                    timed_out=timed_out)
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    command: str
+    proc: subprocess.Popen
+
+    def cpu_s(self) -> float:
+        """User + system CPU of the server and its children so far (nginx's worker is a child)."""
+        return process_tree_cpu_s(self.proc.pid)
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    total_ticks = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total_ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total_ticks / CLOCK_TICKS_PER_SEC
+
+
+def start_llmsim(llmsim: Path, args: list[str], *, cpu: int | None, log_dir: Path, name: str) -> Server:
+    """llmsim --port 0 …; its first stdout line names the URL."""
+    argv = pinned([str(llmsim), "--port", "0", *args], cpu)
+    log = log_dir / f"{name}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    _live[proc.pid] = proc
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("llmsim listening on "):
+                return Server("llmsim", line.split()[3], quote(argv), proc)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    stop(proc)
+    raise BenchError(f"llmsim did not start ({quote(argv)}):\n{log.read_text(errors='replace')[-2000:]}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout_sec: float = 10) -> bool:
+    deadline = time.monotonic() + timeout_sec
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+NGINX_CONF = """\
+# Written by bench/bench.py: one worker answering every GET with a 2-byte 200, like llmsim --fast.
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 16384; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+
+
+def start_nginx(nginx: str, *, cpu: int | None, work_dir: Path) -> Server:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = work_dir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=work_dir, port=port))
+    argv = pinned([nginx, "-p", str(work_dir), "-e", str(work_dir / "error.log"), "-c", str(conf)], cpu)
+    with open(work_dir / "stdout.log", "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    _live[proc.pid] = proc
+    if not wait_listening(port, proc):
+        stop(proc)
+        error_log = work_dir / "error.log"
+        detail = error_log.read_text(errors="replace")[-2000:] if error_log.exists() else ""
+        raise BenchError(f"nginx did not start ({quote(argv)}):\n{detail}")
+    return Server("nginx", f"http://127.0.0.1:{port}", quote(argv), proc)
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)), "cpu_model": model,
+            "kernel": os.uname().release, "hostname": os.uname().nodename}
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]

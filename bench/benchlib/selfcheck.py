@@ -1,0 +1,67 @@
+# BENCH_SMOKE's checks: the parsers on known output, and the figures of a smoke run against ground truth.
+from .tools import locust_percentile, parse_wrk
+
+# wrk 4.1.0's own output (Debian package), kept verbatim.
+WRK_SAMPLE = """\
+Running 1s test @ http://127.0.0.1:44743/
+  1 threads and 10 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    54.40us   25.26us 667.00us   79.35%
+    Req/Sec   116.10k     1.67k  118.94k    60.00%
+  Latency Distribution
+     50%   44.00us
+     75%   76.00us
+     90%   84.00us
+     99%    1.98ms
+  115402 requests in 1.00s, 4.40MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec: 115374.66
+Transfer/sec:      4.40MB
+"""
+
+
+def parsers() -> list[str]:
+    found = []
+    parsed = parse_wrk(WRK_SAMPLE)
+    expected = (115402, 7, 115374.66, {"p50": 0.044, "p90": 0.084, "p99": 1.98})
+    if parsed is None or parsed[:3] != expected[:3] or \
+            any(abs(parsed[3][k] - v) > 1e-9 for k, v in expected[3].items()):
+        found.append(f"parse_wrk gave {parsed}, expected {expected}")
+    # Locust's rule, walking down from the top bucket: the first value with at most ⌊q·n⌋ requests
+    # below it. Expected values from locust.stats.calculate_response_time_percentile (Locust 2.47).
+    buckets = {10: 50, 20: 40, 100: 9, 1500: 1}
+    for fraction, want in ((0.5, 20), (0.9, 100), (0.95, 100), (0.99, 1500), (1.0, 1500)):
+        got = locust_percentile(buckets, 100, fraction)
+        if got != want:
+            found.append(f"locust_percentile(q={fraction}) = {got}, expected {want}")
+    return found
+
+
+def smoke_figures(doc: dict, p) -> list[str]:
+    """Ground truth the smoke run must show whatever the machine's load (load only adds latency)."""
+    found = []
+    tables = {t["key"]: t for t in doc["tables"]}
+    expected_ms = p.s1_ttft_ms + (p.s1_tokens - 1) * p.s1_itl_ms
+    for row in tables["beside_locust"]["rows"]:
+        if not row["label"].startswith("Metronome"):
+            continue
+        v = row["values"]
+        if not v["requests"] or v["errors_pct"] != 0:
+            found.append(f"beside_locust/{row['label']}: {v['requests']} requests, {v['errors_pct']} % errors")
+        # No response can finish before the model's TTFT + (n − 1) × ITL (1 % for histogram precision).
+        if v["p50"] is None or v["p50"] < expected_ms * 0.99:
+            found.append(f"beside_locust/{row['label']}: p50 {v['p50']} ms is below the model's {expected_ms} ms")
+    co = {r["label"]: r["values"] for r in tables["coordinated_omission"]["rows"]}
+    truth = co["analytic truth"]
+    open_loop = next(v for label, v in co.items() if label.startswith("Metronome"))
+    # A request caught at the start of a freeze waits nearly F: the open loop's p99 must show the freeze.
+    if open_loop["p99"] is None or open_loop["p99"] < truth["p99"] * 0.5:
+        found.append(f"coordinated_omission: Metronome p99 {open_loop['p99']} ms hides the freeze "
+                     f"(truth {truth['p99']} ms)")
+    for row in tables["cpu_cost"]["rows"]:
+        if row["label"].startswith("Metronome") and not row["values"]["requests"]:
+            found.append(f"cpu_cost/{row['label']}: no requests answered")
+    if not tables["sustained_rate_steps"]["rows"]:
+        found.append("sustained_rate_steps: the search ran no step")
+    return found
