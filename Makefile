@@ -4,6 +4,7 @@ SWIFT ?= swift
 CONFIG := -c release
 TESTING := -Xswiftc -enable-testing
 BIN = $(shell $(SWIFT) build $(CONFIG) --show-bin-path)
+TEST_BIN = $(shell $(SWIFT) build $(CONFIG) $(TESTING) --scratch-path .build-test --show-bin-path)
 
 # The main job: the 200/200 streaming workload against the bundled simulated vLLM (llmsim), short
 # enough to watch (override on the command line, e.g. make run RATE=50 DURATION=1m).
@@ -23,9 +24,11 @@ build:
 
 # Tests build apart (.build-test) so that switching between `make test` and `make run` does not
 # rebuild everything for the -enable-testing flag.
+# The bench's smoke run comes last, so CI catches a broken bench too.
 test:
 	$(SWIFT) build --build-tests $(CONFIG) $(TESTING) --scratch-path .build-test
 	$(SWIFT) test $(CONFIG) $(TESTING) --scratch-path .build-test --skip-build
+	@BENCH_SMOKE=1 python3 bench/bench.py "$(TEST_BIN)"
 
 # Starts llmsim on a free port, runs Metronome against it, stops llmsim (by its pid).
 run: build
@@ -41,11 +44,10 @@ bench: build
 	@python3 bench/bench.py "$(BIN)"
 
 # The bench's own test (seconds, no Locust/nginx/wrk): every step on tiny loads, report checked.
-# Built like `test` (same flags), so running it after the tests rebuilds nothing.
-.PHONY: bench-smoke
+# Built like `test` (same flags and folder), so running it after the tests rebuilds nothing.
 bench-smoke:
-	$(SWIFT) build $(CONFIG) $(TESTING)
-	@BENCH_SMOKE=1 python3 bench/bench.py "$(BIN)"
+	$(SWIFT) build $(CONFIG) $(TESTING) --scratch-path .build-test
+	@BENCH_SMOKE=1 python3 bench/bench.py "$(TEST_BIN)"
 
 help-options: build
 	@$(BIN)/metronome help-options
