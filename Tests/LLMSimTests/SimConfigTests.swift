@@ -12,7 +12,7 @@ final class SimConfigTests: XCTestCase {
         for (text, expected) in table { XCTAssertEqual(parseDurationNs(text), expected, text) }
         XCTAssertEqual(formatDuration(30_000_000), "30ms")
         XCTAssertEqual(formatDuration(100_000), "100us")
-        XCTAssertEqual(formatDuration(5_400_000_000_000), "90m")
+        XCTAssertEqual(formatDuration(5_400_000_000_000), "1h30m")
     }
 
     func testFractions() {

@@ -94,4 +94,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("INTERRUPTED"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Latency"), result.stdout)
     }
+
+    /// A failed SLO exits 3; the files are written; `metronome report` renders the same summary again.
+    func testFailedSLOExits3AndReportRerendersTheSavedSummary() throws {
+        var config = SimConfig()
+        config.port = 0
+        config.fast = true
+        let server = try SimServer.startInBackground(config: config)
+        defer { server.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-cli-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try metronome(["run", "http://127.0.0.1:\(server.port)/", "--workload", "http", "--rate", "50", "--duration", "1s",
+                                 "--quiet", "--slo", "p99<=1ns,errors<=1%", "--out", directory.path, "--name", "cli",
+                                 "--header", "Authorization: Bearer sk-cli-secret"])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        XCTAssertTrue(run.stdout.contains("SLO (judged on the hold stages): FAIL"), run.stdout)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        XCTAssertEqual(files, ["cli_failures.csv", "cli_latency.hgrm", "cli_report.html", "cli_service.hgrm", "cli_stats.csv",
+                               "cli_stats_history.csv", "cli_summary.json"])
+        for file in files {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            XCTAssertFalse(text.contains("sk-cli-secret"), "\(file) shows the secret")
+        }
+        let report = try metronome(["report", directory.appendingPathComponent("cli_summary.json").path])
+        XCTAssertEqual(report.status, 3, report.stderr)
+        let summaryText = { (text: String) in text.components(separatedBy: "\n").prefix { !$0.hasPrefix("Reports:") && !$0.hasPrefix("Report:") } }
+        XCTAssertEqual(Array(summaryText(report.stdout)).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines),
+                       Array(summaryText(run.stdout)).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+        XCTAssertEqual(try metronome(["report", "/nonexistent_summary.json"]).status, 1)
+    }
 }

@@ -163,7 +163,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     private mutating func submit(_ request: QueuedRequest, now: UInt64) {
         if let index = slab.popBack(&idle) {
-            send(request, on: index, now: now)
+            send(request, on: index)
             return
         }
         guard !queue.isFull else {
@@ -254,7 +254,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// (LIFO, so the pool reuses warm connections and lets the rest expire on the server).
     private mutating func becomeIdle(_ index: Int32, now: UInt64) {
         if let request = takeQueued() {
-            send(request, on: index, now: now)
+            send(request, on: index)
         } else {
             slab.slots[Int(index)].state = .idle
             slab.pushBack(index, to: &idle)
@@ -273,7 +273,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     // MARK: Requests
 
-    private mutating func send(_ request: QueuedRequest, on index: Int32, now: UInt64) {
+    private mutating func send(_ request: QueuedRequest, on index: Int32) {
+        // A fresh `s`: in a burst after a stall, each request leaves a little after the one before.
+        let now = monotonicNs()
         let slot = slab.slots + Int(index)
         slot.pointee.state = .busy
         slot.pointee.intendedNs = request.intendedNs
@@ -288,8 +290,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         parsers[Int(index)].begin(isHeadRequest: template.isHeadRequest)
         scanners[Int(index)].begin(intendedNs: request.intendedNs, sentNs: now, stage: Int(request.stage))
         stats.live.add(LiveCounter.inFlight.rawValue)
-        stats.add(.sent, stage: Int(request.stage))
-        stats.recordSendLag(now &- request.intendedNs, stage: Int(request.stage))
+        if !request.isRetry {
+            stats.add(.sent, stage: Int(request.stage))
+            stats.recordSendLag(now &- request.intendedNs, stage: Int(request.stage))
+        }
         continueWriting(index, now: now)
     }
 
@@ -315,7 +319,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             case .wouldBlock, .endOfFile:
                 return // EPOLLOUT (edge-triggered, registered once) resumes the write.
             case .failed:
-                failBusy(index, now: now, closedEarly: true)
+                failBusy(index, now: now)
                 return
             }
         }
@@ -353,11 +357,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 if case .complete = parsers[Int(index)].endOfInput(into: &sink) {
                     completeResponse(index, now: now, reusable: false)
                 } else {
-                    failBusy(index, now: now, closedEarly: true)
+                    failBusy(index, now: now)
                 }
                 return
             case .failed:
-                failBusy(index, now: now, closedEarly: true)
+                failBusy(index, now: now)
                 return
             }
         }
@@ -390,10 +394,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// The connection failed under a request. A request whose reused keep-alive connection was
     /// closed before any answer never reached the server: it goes back to the head of the queue
     /// with its intended time kept, as browsers and Go's transport retry it.
-    private mutating func failBusy(_ index: Int32, now: UInt64, closedEarly: Bool) {
+    private mutating func failBusy(_ index: Int32, now: UInt64) {
         let slot = slab.slots + Int(index)
         if slot.pointee.reused && slot.pointee.receivedBytes == 0 && !queue.isFull {
-            let request = QueuedRequest(intendedNs: slot.pointee.intendedNs, sequence: slot.pointee.sequence, stage: slot.pointee.stage)
+            let request = QueuedRequest(intendedNs: slot.pointee.intendedNs, sequence: slot.pointee.sequence, stage: slot.pointee.stage,
+                                        isRetry: true)
             slab.remove(index, from: &busy)
             stats.live.subtract(LiveCounter.inFlight.rawValue)
             stats.live.add(LiveCounter.staleConnectionRetries.rawValue)

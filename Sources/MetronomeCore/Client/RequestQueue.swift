@@ -4,6 +4,8 @@ struct QueuedRequest {
     var intendedNs: UInt64
     var sequence: UInt64
     var stage: Int32
+    /// Re-sent after a stale keep-alive connection: its first send was already counted.
+    var isRetry = false
 }
 
 /// A ring buffer allocated once at its full capacity (`--max-queue`).

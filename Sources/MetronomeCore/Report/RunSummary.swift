@@ -130,7 +130,7 @@ public struct RunEnvironment: Sendable {
         if let bytes = try? readFile("/sys/devices/system/clocksource/clocksource0/current_clocksource") {
             clock = String(decoding: bytes, as: UTF8.self).trimmingSpaces().filter { $0 != "\n" }
         }
-        return RunEnvironment(hostName: String(cString: name), cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+        return RunEnvironment(hostName: stringFromCBuffer(name), cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
                               kernel: "\(sysname) \(release)", clockSource: clock, metronomeVersion: MetronomeCore.metronomeVersion,
                               startedAt: isoTimestamp(unixS: startedAtUnixS))
     }

@@ -45,8 +45,8 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
                 let status = getnameinfo(sa, length, &text, socklen_t(text.count), &service, socklen_t(service.count),
                                          NI_NUMERICHOST | NI_NUMERICSERV)
                 guard status == 0 else { return "?" }
-                let host = String(cString: text)
-                let port = String(cString: service)
+                let host = stringFromCBuffer(text)
+                let port = stringFromCBuffer(service)
                 return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
             }
         }

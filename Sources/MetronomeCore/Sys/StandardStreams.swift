@@ -14,3 +14,9 @@ func writeAll(_ fd: Int32, _ text: String) {
         }
     }
 }
+
+/// The text of a NUL-terminated C character buffer (host names, addresses) filled by a libc call.
+func stringFromCBuffer(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -57,17 +57,11 @@ public func writeSome(_ fd: Int32, _ vectors: UnsafePointer<iovec>, _ vectorCoun
     }
 }
 
-/// `write(2)` of one buffer, retried on EINTR.
+/// One buffer, through the same `writev` funnel.
 @inline(__always)
 public func writeSome(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> IOResult {
-    while true {
-        let n = Glibc.write(fd, buffer, count)
-        if n >= 0 { return .bytes(n) }
-        let code = currentErrno()
-        if code == EINTR { continue }
-        if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
-        return .failed(code)
-    }
+    var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer), iov_len: count)
+    return withUnsafePointer(to: &vector) { writeSome(fd, $0, Int32(1)) }
 }
 
 /// `close(2)`. EBADF is a programmer error (a double close would close someone else's fd later).
