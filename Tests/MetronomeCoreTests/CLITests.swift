@@ -123,4 +123,45 @@ final class CLITests: XCTestCase {
                        Array(summaryText(run.stdout)).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertEqual(try metronome(["report", "/nonexistent_summary.json"]).status, 1)
     }
+
+    /// The allocation budget of the hot path, counted by valgrind (instruction-exact, immune to load):
+    /// twice the requests (and SSE events) must cost no more allocations than the two extra
+    /// seconds of the per-second series (two per second).
+    func testHotPathAllocatesNothingPerRequest() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind") else { throw XCTSkip("valgrind is not installed") }
+        var config = SimConfig()
+        config.port = 0
+        config.ttftNs = 20_000_000
+        config.itlNs = 2_000_000
+        let server = try SimServer.startInBackground(config: config)
+        defer { server.stop() }
+        func allocations(_ duration: String, _ extra: [String]) throws -> Int {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/valgrind")
+            process.arguments = ["--tool=memcheck", "--leak-check=no", Self.binary.path, "run", "http://127.0.0.1:\(server.port)",
+                                 "--rate", "50", "--duration", duration, "--arrival", "constant", "--quiet", "--no-files"] + extra
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("total heap usage") }),
+                  let allocs = line.split(separator: " ").firstIndex(where: { $0.hasPrefix("allocs") }) else {
+                XCTFail("no valgrind summary: \(text.suffix(500))")
+                return 0
+            }
+            let words = line.split(separator: " ")
+            return Int(words[words.index(before: allocs)].filter(\.isNumber)) ?? 0
+        }
+        let streaming = ["--max-tokens", "20", "--ignore-eos"]
+        let short = try allocations("2s", streaming)
+        let long = try allocations("4s", streaming)
+        print("allocations: 100 streamed requests \(short), 200 streamed requests \(long)")
+        XCTAssertLessThanOrEqual(long - short, 6, "100 more requests (2,000 more SSE events) allocated \(long - short) times")
+        let plainShort = try allocations("2s", ["--workload", "http"])
+        let plainLong = try allocations("4s", ["--workload", "http"])
+        print("allocations: 100 http requests \(plainShort), 200 http requests \(plainLong)")
+        XCTAssertLessThanOrEqual(plainLong - plainShort, 6)
+    }
 }
