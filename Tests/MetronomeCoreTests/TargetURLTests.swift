@@ -34,3 +34,26 @@ final class TargetURLTests: XCTestCase {
         }
     }
 }
+
+extension TargetURLTests {
+    func testResolution() throws {
+        XCTAssertEqual(try SocketAddress.resolve(host: "127.0.0.1", port: 8000).description, "127.0.0.1:8000")
+        XCTAssertEqual(try SocketAddress.resolve(host: "::1", port: 9).description, "[::1]:9")
+        XCTAssertTrue(try SocketAddress.resolveAll(host: "localhost", port: 1).contains { $0.description == "127.0.0.1:1" || $0.description == "[::1]:1" })
+        XCTAssertThrowsError(try SocketAddress.resolve(host: "no-such-host.invalid", port: 1)) { error in
+            XCTAssertTrue("\(error)".contains("no-such-host.invalid"))
+        }
+    }
+
+    /// Of several addresses, the one that accepts a connection wins.
+    func testProbePicksTheAddressThatAccepts() throws {
+        let listener = try Listener(host: "127.0.0.1", port: 0)
+        defer { listener.close() }
+        let closed = try Listener(host: "127.0.0.1", port: 0)
+        let closedPort = closed.boundPort
+        closed.close()
+        let open = try SocketAddress.resolve(host: "127.0.0.1", port: listener.boundPort)
+        XCTAssertTrue(open.acceptsConnection(timeoutNs: 1_000_000_000))
+        XCTAssertFalse(try SocketAddress.resolve(host: "127.0.0.1", port: closedPort).acceptsConnection(timeoutNs: 1_000_000_000))
+    }
+}

@@ -33,7 +33,7 @@ public struct LoadRun {
         }
         self.url = url
         plan = try options.ratePlan()
-        address = try SocketAddress.resolve(host: url.host, port: url.port)
+        address = try SocketAddress.resolve(host: url.host, port: url.port, probeTimeoutNs: min(options.connectTimeoutNs, 2_000_000_000))
         var headers = options.headers
         if let key = options.apiKey { headers.append(("Authorization", "Bearer \(key)")) }
         if options.workload.isOpenAI {
