@@ -2,47 +2,6 @@
 import CLinux
 import Glibc
 
-public struct EngineConfig: Sendable {
-    public var address: SocketAddress
-    public var plan: RatePlan
-    public var process: ArrivalProcess
-    public var seed: UInt64
-    public var maxConnections = 10_000
-    public var maxQueue = 100_000
-    public var connectTimeoutNs: UInt64 = 10_000_000_000
-    /// Counted from the request's first byte written: the queue wait before it is the generator's,
-    /// and shows in latency and send lag instead.
-    public var requestTimeoutNs: UInt64 = 120_000_000_000
-    /// How long in-flight requests may finish after the plan ends.
-    public var drainNs: UInt64 = 120_000_000_000
-    /// The drain after SIGINT/SIGTERM is short: the user asked to stop.
-    public var interruptDrainNs: UInt64 = 3_000_000_000
-    /// Take SIGINT/SIGTERM through a signalfd (the CLI); tests leave signals alone.
-    public var handlesSignals = false
-    /// `--request-log`: one line per request; nil writes none.
-    public var requestLog: RequestLog?
-
-    public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
-        self.address = address
-        self.plan = plan
-        self.process = process
-        self.seed = seed
-    }
-}
-
-public struct EngineResult: Sendable {
-    /// Monotonic time of the plan's zero.
-    public var startNs: UInt64
-    /// How much of the plan ran: its whole duration, or less when interrupted.
-    public var planElapsedNs: UInt64
-    /// From the plan's zero to the end of the drain.
-    public var totalElapsedNs: UInt64
-    public var interruptedBySignal: Int32?
-    public var loopCPUSeconds: Double
-    /// Wall clock at the plan's zero, Unix seconds (labels only).
-    public var startedAtUnixS: Double
-}
-
 /// A struct so that its mutable state is plain stored properties (no class exclusivity checks on
 /// the hot path); per-connection state lives in slabs reached through `let` pointers.
 public struct OpenLoopEngine<Scanner: ResponseScanner> {
@@ -555,35 +514,4 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         readBuffer.deallocate()
         queue.deallocate()
     }
-}
-
-/// Hands a response's decoded body to the connection's scanner, with the moment it was read.
-/// `status` starts as the parser's (a head read in an earlier call) and follows a head read now.
-struct ScannerSink<Scanner: ResponseScanner>: ResponseSink {
-    let scanner: UnsafeMutablePointer<Scanner>
-    let nowNs: UInt64
-    var status: Int
-
-    @inline(__always) mutating func responseHead(status: Int) { self.status = status }
-
-    @inline(__always) mutating func responseBody(_ bytes: UnsafeRawBufferPointer) {
-        scanner.pointee.body(bytes, status: status, nowNs: nowNs)
-    }
-}
-
-/// CPU time of the calling thread, in seconds.
-public func threadCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(1 /* RUSAGE_THREAD: GNU-only in the headers */, &usage)
-    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-}
-
-/// CPU time of the whole process, in seconds, and its peak resident set in bytes.
-public func processUsage() -> (cpuSeconds: Double, maxRSSBytes: UInt64) {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    return (cpu, UInt64(usage.ru_maxrss) * 1024)
 }

@@ -34,3 +34,17 @@ public struct PlainResponseScanner: ResponseScanner {
     public var requestTPOTNs: UInt64 { 0 }
     public var requestTokens: UInt64 { 0 }
 }
+
+/// Hands a response's decoded body to the connection's scanner, with the moment it was read.
+/// `status` starts as the parser's (a head read in an earlier call) and follows a head read now.
+struct ScannerSink<Scanner: ResponseScanner>: ResponseSink {
+    let scanner: UnsafeMutablePointer<Scanner>
+    let nowNs: UInt64
+    var status: Int
+
+    @inline(__always) mutating func responseHead(status: Int) { self.status = status }
+
+    @inline(__always) mutating func responseBody(_ bytes: UnsafeRawBufferPointer) {
+        scanner.pointee.body(bytes, status: status, nowNs: nowNs)
+    }
+}

@@ -1,0 +1,42 @@
+// What the open-loop engine is given, and what it returns besides the stats.
+
+public struct EngineConfig: Sendable {
+    public var address: SocketAddress
+    public var plan: RatePlan
+    public var process: ArrivalProcess
+    public var seed: UInt64
+    public var maxConnections = 10_000
+    public var maxQueue = 100_000
+    public var connectTimeoutNs: UInt64 = 10_000_000_000
+    /// Counted from the request's first byte written: the queue wait before it is the generator's,
+    /// and shows in latency and send lag instead.
+    public var requestTimeoutNs: UInt64 = 120_000_000_000
+    /// How long in-flight requests may finish after the plan ends.
+    public var drainNs: UInt64 = 120_000_000_000
+    /// The drain after SIGINT/SIGTERM is short: the user asked to stop.
+    public var interruptDrainNs: UInt64 = 3_000_000_000
+    /// Take SIGINT/SIGTERM through a signalfd (the CLI); tests leave signals alone.
+    public var handlesSignals = false
+    /// `--request-log`: one line per request; nil writes none.
+    public var requestLog: RequestLog?
+
+    public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
+        self.address = address
+        self.plan = plan
+        self.process = process
+        self.seed = seed
+    }
+}
+
+public struct EngineResult: Sendable {
+    /// Monotonic time of the plan's zero.
+    public var startNs: UInt64
+    /// How much of the plan ran: its whole duration, or less when interrupted.
+    public var planElapsedNs: UInt64
+    /// From the plan's zero to the end of the drain.
+    public var totalElapsedNs: UInt64
+    public var interruptedBySignal: Int32?
+    public var loopCPUSeconds: Double
+    /// Wall clock at the plan's zero, Unix seconds (labels only).
+    public var startedAtUnixS: Double
+}
