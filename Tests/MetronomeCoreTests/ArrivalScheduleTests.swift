@@ -4,13 +4,6 @@ import XCTest
 
 private let nsPerSec = 1_000_000_000.0
 
-/// A plan from seconds and rates: `plan(0, (10, 20), (30, 20))` is "0 → 20 over 10 s, hold 30 s".
-private func plan(_ startRatePerSec: Double, _ targets: (seconds: Double, ratePerSec: Double)...) -> RatePlan {
-    let stages = targets.enumerated().map { index, target in
-        (durationNs: UInt64(target.seconds * nsPerSec), targetRatePerSec: target.ratePerSec, name: "stage \(index + 1)")
-    }
-    return try! RatePlan(startRatePerSec: startRatePerSec, targets: stages)
-}
 
 /// Every arrival of a schedule, checking on the way that it is in order and inside (0, T].
 private func arrivals(_ plan: RatePlan, _ process: ArrivalProcess, seed: UInt64 = 42,

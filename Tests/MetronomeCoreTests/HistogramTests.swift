@@ -144,7 +144,7 @@ final class HistogramTests: XCTestCase {
 
     /// 10^6 values log-uniform over 1 µs ... 10 s in nanoseconds, and their sort.
     static let sample: (values: [UInt64], sorted: [UInt64]) = {
-        var random = SplitMix64(seed: 0x5EED)
+        var random = TestRandom(seed: 0x5EED)
         let values = (0..<1_000_000).map { _ in UInt64(1_000 * pow(10, 7 * random.nextUnit())) }
         return (values, values.sorted())
     }()
@@ -430,7 +430,7 @@ final class HistogramTests: XCTestCase {
     // MARK: Number formatting against glibc printf
 
     func testFixedFormattingMatchesPrintf() {
-        var random = SplitMix64(seed: 42)
+        var random = TestRandom(seed: 42)
         var cases: [Double] = [
             0, -0.0, .infinity, -.infinity, .nan, 0.125, 0.375, 2.5, 3.5, 0.5, 1.5, 1e300, .leastNonzeroMagnitude,
             .greatestFiniteMagnitude, 9.9995, 0.0005, 999.9995, 1e22, 1e23, 2e-9, 1_000.341503,
@@ -457,7 +457,7 @@ final class HistogramTests: XCTestCase {
     }
 
     func testUnsignedFormattingMatchesPrintf() {
-        var random = SplitMix64(seed: 7)
+        var random = TestRandom(seed: 7)
         for value in [0, 1, 9, 10, 99_999, .max] + (0..<1_000).map({ _ in random.next() >> (random.next() % 64) }) {
             let width = Int(random.next() % 24)
             var out: [UInt8] = []
@@ -526,17 +526,3 @@ private final class ReaderState: Sendable {
     let reads = Atomic<Int>(0)
 }
 
-/// Seeded SplitMix64, so every run sees the same "random" data.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) / 9_007_199_254_740_992 }
-}

@@ -243,7 +243,7 @@ final class ResponseParserTests: XCTestCase {
     // MARK: Fuzzing
 
     func testFuzzRandomValidResponses() {
-        var rng = SplitMix64(seed: 0x5EED_0001)
+        var rng = TestRandom(seed: 0x5EED_0001)
         for iteration in 0 ..< 3000 {
             let r = RandomResponse.make(&rng)
             let outcome = feed(r.bytes, cuts: randomCuts(r.bytes.count, &rng), isHead: r.isHead)
@@ -260,7 +260,7 @@ final class ResponseParserTests: XCTestCase {
     }
 
     func testFuzzGarbageNeverCrashes() {
-        var rng = SplitMix64(seed: 0x5EED_0002)
+        var rng = TestRandom(seed: 0x5EED_0002)
         for iteration in 0 ..< 2000 {
             let garbage = (0 ..< rng.below(400)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let outcome = feed(garbage, cuts: randomCuts(garbage.count, &rng), closeAtEnd: false)
@@ -271,7 +271,7 @@ final class ResponseParserTests: XCTestCase {
 
     /// Damaged responses may parse or fail, but the same way however the bytes are split.
     func testFuzzMutatedResponsesAreSplitInvariant() {
-        var rng = SplitMix64(seed: 0x5EED_0003)
+        var rng = TestRandom(seed: 0x5EED_0003)
         let interesting: [UInt8] = Array("\r\n\r\n :;,0aF\t-HTTP/1.".utf8)
         for iteration in 0 ..< 1500 {
             let r = RandomResponse.make(&rng)
@@ -460,26 +460,9 @@ private func referenceDechunk(_ wire: [UInt8]) throws -> [UInt8] {
 
 // MARK: - Random responses
 
-/// SplitMix64: seeded, so a failing fuzz iteration replays exactly.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
 
 /// Split points for one feed: sometimes every byte, otherwise up to six random ones.
-private func randomCuts(_ count: Int, _ rng: inout SplitMix64) -> [Int] {
+private func randomCuts(_ count: Int, _ rng: inout TestRandom) -> [Int] {
     if rng.chance(10) { return Array(0 ... count) }
     return (0 ..< rng.below(7)).map { _ in rng.below(count + 1) }.sorted()
 }
@@ -494,7 +477,7 @@ private struct RandomResponse {
     var keepAlive = true
     var isHead = false
 
-    static func make(_ rng: inout SplitMix64) -> RandomResponse {
+    static func make(_ rng: inout TestRandom) -> RandomResponse {
         var r = RandomResponse()
         var text: [UInt8] = []
         func put(_ s: String) { text += Array(s.utf8) }

@@ -276,24 +276,3 @@ func heapBytesInUse() -> Int? {
     return line.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
 }
 
-/// SplitMix64, so every random test is reproducible from its seed.
-struct TestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-
-    /// `count` sorted cut offsets in `0...length` (repeats allowed: an empty piece is a valid read).
-    mutating func cuts(in length: Int, count: Int) -> [Int] {
-        (0..<count).map { _ in below(length + 1) }.sorted()
-    }
-}
