@@ -21,9 +21,6 @@ public enum TextReport {
                      }, nameWidth: nameWidth, title: "")
         out += "\n"
         let columns = ["p50", "p90", "p95", "p99", "p99.9", "max", "mean"]
-        func full(_ p: Percentiles) -> [String] {
-            [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { Format.fixed($0, decimals: 2) }
-        }
         out += table(header: columns, rows: phases.map { ($0.name, full($0.latency)) }, nameWidth: nameWidth,
                      title: "Latency, ms (from the intended start; successful requests)")
         out += "\n"
@@ -71,9 +68,6 @@ public enum TextReport {
     }
 
     static func llmSection(_ summary: RunSummary, phases: [PhaseSummary], nameWidth: Int, columns: [String]) -> String {
-        func full(_ p: Percentiles) -> [String] {
-            [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { Format.fixed($0, decimals: 2) }
-        }
         var out = ""
         if summary.stream {
             out += table(header: columns, rows: phases.map { ($0.name, full($0.ttft)) }, nameWidth: nameWidth,
@@ -96,6 +90,11 @@ public enum TextReport {
         out += "Token counts from: \(summary.usageSource == "usage" ? "the server's usage" : summary.usageSource == "events" ? "content events (the server sent no usage)" : summary.usageSource)"
         out += " · max_tokens \(summary.maxTokens) · prompts: \(summary.uniquePrompts ? "unique per request (no prefix-cache hits)" : "identical (prefix cache may serve them)")\n"
         return out
+    }
+
+    /// The columns of every time table: p50 p90 p95 p99 p99.9 max mean.
+    static func full(_ p: Percentiles) -> [String] {
+        [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { Format.fixed($0, decimals: 2) }
     }
 
     static func table(header: [String], rows: [(String, [String])], nameWidth: Int, title: String) -> String {

@@ -27,33 +27,37 @@ public struct SecondSample: Sendable {
 public final class TimeSeries: @unchecked Sendable {
     public private(set) var samples: [SecondSample] = []
     private let interval = Histogram()
-    private var scheduled: UInt64 = 0
-    private var succeeded: UInt64 = 0
-    private var failed: UInt64 = 0
-    private var outputTokens: UInt64 = 0
+    /// This second's counts. A counter block, not stored `var`s: a class's stored property costs a
+    /// dynamic exclusivity check on every write, and these are written per request.
+    private let counts = CounterBlock(count: 4)
+    private enum Count: Int { case scheduled, succeeded, failed, outputTokens }
 
     init(expectedSeconds: Int) {
         samples.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20))
     }
 
-    @inline(__always) func countScheduled() { scheduled &+= 1 }
+    @inline(__always) func countScheduled() { counts.add(Count.scheduled.rawValue) }
 
     @inline(__always)
     func count(_ outcome: Outcome) {
-        if outcome == .success { succeeded &+= 1 } else if outcome != .unfinished { failed &+= 1 }
+        if outcome == .success {
+            counts.add(Count.succeeded.rawValue)
+        } else if outcome != .unfinished {
+            counts.add(Count.failed.rawValue)
+        }
     }
 
     @inline(__always) func recordLatency(_ ns: UInt64) { interval.record(ns) }
-    @inline(__always) func addOutputTokens(_ count: UInt64) { outputTokens &+= count }
+    @inline(__always) func addOutputTokens(_ tokens: UInt64) { counts.add(Count.outputTokens.rawValue, tokens) }
 
     /// Closes the second that ends at `endNs` (from the plan's zero). Once a second: the
     /// percentile walks here cost microseconds, never per request.
     func closeSecond(endNs: UInt64, total: StageStats, live: CounterBlock) {
         var sample = SecondSample(endS: Double(endNs) / 1e9, wallClockS: wallClockSeconds())
-        sample.scheduled = scheduled
-        sample.succeeded = succeeded
-        sample.failed = failed
-        sample.outputTokens = outputTokens
+        sample.scheduled = counts[Count.scheduled.rawValue]
+        sample.succeeded = counts[Count.succeeded.rawValue]
+        sample.failed = counts[Count.failed.rawValue]
+        sample.outputTokens = counts[Count.outputTokens.rawValue]
         sample.inFlight = live[LiveCounter.inFlight.rawValue]
         sample.queued = live[LiveCounter.queued.rawValue]
         if interval.totalCount > 0 {
@@ -72,9 +76,6 @@ public final class TimeSeries: @unchecked Sendable {
         if completed > 0 { sample.cumulativeMeanBytes = Double(total[.responseBodyBytes]) / Double(completed) }
         samples.append(sample)
         interval.reset()
-        scheduled = 0
-        succeeded = 0
-        failed = 0
-        outputTokens = 0
+        for index in 0..<counts.count { counts.set(index, 0) }
     }
 }
