@@ -131,14 +131,3 @@ public enum LocustCSV {
         return quoted + "\""
     }
 }
-
-/// `2026-11-29T09:20:01.250Z` from Unix seconds (UTC, milliseconds truncated).
-public func isoTimestampMillis(unixS: Double) -> String {
-    let totalMs = (unixS * 1000).rounded(.down)
-    let wholeS = (totalMs / 1000).rounded(.down)
-    let ms = Int(totalMs - wholeS * 1000)
-    var text = isoTimestamp(unixS: wholeS)
-    text.removeLast()
-    let digits = String(ms)
-    return text + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
-}

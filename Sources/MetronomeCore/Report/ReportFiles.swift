@@ -39,12 +39,9 @@ public enum ReportFiles {
     /// `metronome_20261129-092000`: the run's start in local time (as the user's clock reads it,
     /// like Locust's and most tools' file names), to the second.
     public static func defaultPrefix(unixS: Double) -> String {
-        var seconds = time_t(unixS.rounded(.down))
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "metronome_\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
-            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+        let t = calendarFields(unixS: unixS, local: true)
+        return "metronome_\(t.tm_year + 1900)\(twoDigits(t.tm_mon + 1))\(twoDigits(t.tm_mday))-"
+            + "\(twoDigits(t.tm_hour))\(twoDigits(t.tm_min))\(twoDigits(t.tm_sec))"
     }
 
     /// `mkdir -p`: each missing component in turn; one that exists must be a directory.

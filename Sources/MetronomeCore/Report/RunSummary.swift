@@ -136,15 +136,6 @@ public struct RunEnvironment: Sendable {
     }
 }
 
-/// `2026-11-29T09:30:00Z` from Unix seconds (UTC), without Foundation.
-public func isoTimestamp(unixS: Double) -> String {
-    var seconds = time_t(unixS)
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-}
-
 /// One `--slo` check as judged: `p95<=5s` measured 4213.2 ms → PASS.
 public struct SLOCheckResult: Sendable, Equatable {
     /// As the user wrote it, e.g. `p95<=5s`.
