@@ -24,6 +24,7 @@ static inline int clinux_set_timer_slack_ns(unsigned long ns) {
 
 // errno is a macro over a thread-local; reading it through a function keeps Swift honest.
 static inline int clinux_errno(void) { return errno; }
+static inline void clinux_set_errno(int value) { errno = value; }
 
 // epoll_event is packed on x86_64; Swift cannot always reach a packed union field, so these do.
 static inline uint64_t clinux_epoll_event_data(const struct epoll_event *e) { return e->data.u64; }

@@ -15,6 +15,11 @@ struct ConnectionSlot {
     var state: SlotState = .free
     /// Whether the connection carried a request before the current one (for the stale keep-alive retry).
     var reused = false
+    /// In the engine's ready list: its read budget ran out with bytes still waiting.
+    var readPending = false
+    /// An event carried the peer's FIN (EPOLLRDHUP/EPOLLHUP): read on to the end of file, and never
+    /// put the connection back to idle.
+    var peerClosed = false
     var stage: Int32 = 0
     var prev: Int32 = -1
     var next: Int32 = -1
@@ -22,8 +27,8 @@ struct ConnectionSlot {
     var intendedNs: UInt64 = 0
     /// `s`: first byte of the request written.
     var sentNs: UInt64 = 0
-    /// Connect or request timeout, absolute. Lists stay sorted by it because every slot in one list
-    /// got the same timeout added to a monotonic clock.
+    /// Connect, request or idle timeout, absolute. Lists stay sorted by it because every slot in one
+    /// list got the same timeout added to a monotonic clock.
     var deadlineNs: UInt64 = 0
     var sequence: UInt64 = 0
     var written = 0

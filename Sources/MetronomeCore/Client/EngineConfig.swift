@@ -11,6 +11,10 @@ public struct EngineConfig: Sendable {
     /// Counted from the request's first byte written: the queue wait before it is the generator's,
     /// and shows in latency and send lag instead.
     public var requestTimeoutNs: UInt64 = 120_000_000_000
+    /// An idle keep-alive connection older than this is closed by the generator. Below the common
+    /// 5 s server keep-alive (uvicorn, nginx's 75 s is longer), so the server rarely closes a
+    /// connection just as a request goes out on it. 0 keeps idle connections open.
+    public var idleTimeoutNs: UInt64 = 4_000_000_000
     /// How long in-flight requests may finish after the plan ends.
     public var drainNs: UInt64 = 120_000_000_000
     /// The drain after SIGINT/SIGTERM is short: the user asked to stop.

@@ -70,7 +70,7 @@ public struct LoadRun {
         // Three descriptors a process starts with, plus epoll, timerfd and signalfd.
         let usable = openFileLimit.soft > 16 ? openFileLimit.soft - 16 : 0
         if UInt64(options.maxConnections) > usable {
-            notes.append("--max-connections \(options.maxConnections) exceeds the open-file limit (\(openFileLimit.soft), hard \(openFileLimit.hard)); connections past it will fail as connect errors")
+            notes.append("--max-connections \(options.maxConnections) exceeds the open-file limit (\(openFileLimit.soft), hard \(openFileLimit.hard)); requests past it wait in the queue for a free connection")
         }
     }
 
@@ -81,6 +81,7 @@ public struct LoadRun {
         config.connectTimeoutNs = options.connectTimeoutNs
         config.requestTimeoutNs = options.timeoutNs
         config.drainNs = options.effectiveDrainNs
+        config.idleTimeoutNs = options.idleTimeoutNs
         config.requestLog = requestLog
         return config
     }

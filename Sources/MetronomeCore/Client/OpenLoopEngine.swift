@@ -20,6 +20,12 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private let iovecs: UnsafeMutablePointer<iovec>
     private let readBuffer: UnsafeMutableRawPointer
     private static var readBufferSize: Int { 64 * 1024 }
+    /// Reads per readiness event before the loop takes its turn again: a server streaming at full
+    /// speed must not hold off the schedule, timeouts and signals.
+    private static var readsPerEvent: Int { 4 }
+    /// How long to wait before trying a new connection after the generator's own limits refused one,
+    /// unless a connection closes first.
+    private static var generatorLimitBackoffNs: UInt64 { 10_000_000 }
     private static var digitsStride: Int { RequestTemplate.maxSequenceWidth }
 
     private var free = SlotList()
@@ -27,6 +33,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private var idle = SlotList()
     private var busy = SlotList()
     private var queue: RequestQueue
+    private var ready: ReadyList
+    private var connectBackoffUntilNs: UInt64 = 0
 
     private var startNs: UInt64 = 0
     private var nextArrivalNs: UInt64? = nil
@@ -59,6 +67,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         iovecs = .allocate(capacity: 3)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
         queue = RequestQueue(capacity: config.maxQueue)
+        ready = ReadyList(slots: config.maxConnections)
         for index in 0..<Int32(config.maxConnections) { slab.pushBack(index, to: &free) }
     }
 
@@ -87,6 +96,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             waitForEvents(now: monotonicNs())
         }
         let endNs = monotonicNs()
+        // A signal that came as the loop ended still means the run was cut short.
+        if interruptedBy == nil && config.handlesSignals, let signal = poller.takeSignal() { interruptedBy = signal }
         countUnfinished()
         stats.series.closeSecond(endNs: endNs &- startNs, total: stats.total, live: stats.live)
         releaseEverything()
@@ -121,6 +132,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     }
 
     private mutating func submit(_ request: QueuedRequest, now: UInt64) {
+        if idle.head >= 0 && slab.slots[Int(idle.head)].deadlineNs <= now { expireIdle(now) }
         if let index = slab.popBack(&idle) {
             send(request, on: index)
             return
@@ -145,33 +157,44 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     /// Opens connections while more requests wait than connects are under way, up to the cap.
     private mutating func openConnectionsForQueue(now: UInt64) {
+        guard now >= connectBackoffUntilNs else { return }
         while queue.count > connecting.count, let index = slab.popFront(&free) {
-            openConnection(index, now: now)
+            if !openConnection(index, now: now) { return }
         }
     }
 
-    private mutating func openConnection(_ index: Int32, now: UInt64) {
+    /// False when the generator's own limits refused the connection: the request stays queued.
+    private mutating func openConnection(_ index: Int32, now: UInt64) -> Bool {
         let result = startConnect(to: config.address)
         let fd: Int32
         switch result {
         case .failed(let code):
             slab.pushBack(index, to: &free)
+            if isGeneratorLimit(code) {
+                noteGeneratorLimit(code, now: now)
+                return false
+            }
             failQueuedConnect(errno: code, now: now)
-            return
+            return true
         case .connected(let descriptor), .inProgress(let descriptor):
             fd = descriptor
         }
         let slot = slab.slots + Int(index)
         slot.pointee.fd = fd
         slot.pointee.reused = false
+        slot.pointee.peerClosed = false
         let token = UInt64(slot.pointee.generation) << 32 | UInt64(UInt32(index))
         let registerError = poller.register(fd, events: Poller.socketEvents, token: token)
         if registerError != 0 {
             closeDescriptor(fd)
             slot.pointee.fd = -1
             slab.pushBack(index, to: &free)
+            if isGeneratorLimit(registerError) {
+                noteGeneratorLimit(registerError, now: now)
+                return false
+            }
             failQueuedConnect(errno: registerError, now: now)
-            return
+            return true
         }
         stats.live.add(LiveCounter.openConnections.rawValue)
         stats.live.add(LiveCounter.connectionsOpened.rawValue)
@@ -182,21 +205,39 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             slot.pointee.deadlineNs = now &+ config.connectTimeoutNs
             slab.pushBack(index, to: &connecting)
         }
+        return true
+    }
+
+    /// Out of descriptors, ports or kernel memory: the generator's limit, not the server's failure.
+    private func isGeneratorLimit(_ code: Int32) -> Bool {
+        code == EMFILE || code == ENFILE || code == EADDRNOTAVAIL || code == ENOBUFS || code == ENOMEM || code == ENOSPC
+    }
+
+    /// The queued requests wait for a connection to close, or for a short back-off to pass.
+    private mutating func noteGeneratorLimit(_ code: Int32, now: UInt64) {
+        stats.live.add(LiveCounter.generatorLimitedConnects.rawValue)
+        stats.live.set(LiveCounter.generatorLimitErrno.rawValue, UInt64(code))
+        connectBackoffUntilNs = now &+ Self.generatorLimitBackoffNs
     }
 
     /// A connect failed: the request that asked for it (the queue's head) carries the failure.
     private mutating func failQueuedConnect(errno code: Int32, now: UInt64) {
-        guard let request = takeQueued() else { return }
         let outcome: Outcome = switch code {
         case ECONNREFUSED: .connectRefused
         case ETIMEDOUT: .connectTimeout
         default: .connectError
         }
+        failQueued(outcome)
+    }
+
+    private mutating func failQueued(_ outcome: Outcome) {
+        guard let request = takeQueued() else { return }
         stats.count(outcome, stage: Int(request.stage))
         log(request.intendedNs, outcome: outcome)
     }
 
-    private mutating func connectFinished(_ index: Int32, now: UInt64) {
+    /// `readable`: the connect's event carried EPOLLIN, so bytes (or the end) came before any request.
+    private mutating func connectFinished(_ index: Int32, now: UInt64, readable: Bool) {
         let slot = slab.slots + Int(index)
         let code = pendingSocketError(slot.pointee.fd)
         if code == EINPROGRESS || code == EALREADY { return }
@@ -205,6 +246,21 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             closeSlot(index)
             failQueuedConnect(errno: code, now: now)
             return
+        }
+        if readable {
+            // The server spoke before it was asked: those bytes are no answer to the next request.
+            switch readSome(slot.pointee.fd, readBuffer, Self.readBufferSize) {
+            case .wouldBlock:
+                break
+            case .bytes:
+                closeSlot(index)
+                failQueued(.protocolError)
+                return
+            case .endOfFile, .failed:
+                closeSlot(index)
+                failQueuedConnect(errno: ECONNRESET, now: now)
+                return
+            }
         }
         becomeIdle(index, now: now)
     }
@@ -216,6 +272,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             send(request, on: index)
         } else {
             slab.slots[Int(index)].state = .idle
+            slab.slots[Int(index)].deadlineNs = config.idleTimeoutNs > 0 ? now &+ config.idleTimeoutNs : .max
             slab.pushBack(index, to: &idle)
         }
     }
@@ -225,9 +282,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         closeDescriptor(slot.pointee.fd)
         slot.pointee.fd = -1
         slot.pointee.state = .free
+        slot.pointee.readPending = false
         slot.pointee.generation &+= 1
         slab.pushBack(index, to: &free)
         stats.live.subtract(LiveCounter.openConnections.rawValue)
+        connectBackoffUntilNs = 0 // a descriptor came free: a connection refused for want of one may now open
     }
 
     // MARK: Requests
@@ -278,17 +337,23 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             case .wouldBlock, .endOfFile:
                 return // EPOLLOUT (edge-triggered, registered once) resumes the write.
             case .failed:
-                failBusy(index, now: now)
+                // Nothing of this request went out on a reused connection: the server never had it.
+                if slot.pointee.reused && slot.pointee.written == 0 && replay(index, now: now) { return }
+                endBusy(index, outcome: .reset, close: true)
+                openConnectionsForQueue(now: now)
                 return
             }
         }
     }
 
-    /// `peerClosed`: the event carried EPOLLRDHUP/EPOLLHUP. A FIN that arrived with the last bytes
-    /// brings no further edge, so then a short read is not the end: read on to the end of file.
-    private mutating func readResponse(_ index: Int32, peerClosed: Bool) {
+    /// After the peer's FIN (`slot.peerClosed`) no further edge comes, so a short read is not the end:
+    /// read on to the end of file. At most `readsPerEvent` reads, then the slot waits in `ready`.
+    private mutating func readResponse(_ index: Int32) {
         let slot = slab.slots + Int(index)
+        var reads = 0
         while true {
+            if reads == Self.readsPerEvent && deferRead(index) { return }
+            reads += 1
             let result = readSome(slot.pointee.fd, readBuffer, Self.readBufferSize)
             let now = monotonicNs()
             switch result {
@@ -299,10 +364,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 switch step {
                 case .needMore:
                     // A short read drained the socket; edge-triggered epoll reports the next bytes.
-                    if n < Self.readBufferSize && !peerClosed { return }
+                    if n < Self.readBufferSize && !slot.pointee.peerClosed { return }
                 case .complete(let consumed):
                     let reusable = parsers[Int(index)].keepAlive && consumed == n
-                        && slot.pointee.written == template.count
+                        && slot.pointee.written == template.count && !slot.pointee.peerClosed
                     completeResponse(index, now: now, reusable: reusable)
                     return
                 case .failed:
@@ -316,13 +381,38 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 if case .complete = parsers[Int(index)].endOfInput(into: &sink) {
                     completeResponse(index, now: now, reusable: false)
                 } else {
-                    failBusy(index, now: now)
+                    closedUnderRequest(index, now: now)
                 }
                 return
             case .failed:
-                failBusy(index, now: now)
+                endBusy(index, outcome: .reset, close: true)
+                openConnectionsForQueue(now: now)
                 return
             }
+        }
+    }
+
+    /// The read budget ran out: the slot is read again on the next turn. False if the list is full.
+    private mutating func deferRead(_ index: Int32) -> Bool {
+        let slot = slab.slots + Int(index)
+        if slot.pointee.readPending { return true }
+        let token = UInt64(slot.pointee.generation) << 32 | UInt64(UInt32(index))
+        guard ready.pushBack(token) else { return false }
+        slot.pointee.readPending = true
+        stats.live.add(LiveCounter.readBudgetYields.rawValue)
+        return true
+    }
+
+    /// Reads once more for every slot that was waiting at the start of this turn.
+    private mutating func readDeferred() {
+        var remaining = ready.count
+        while remaining > 0, let token = ready.popFront() {
+            remaining -= 1
+            let index = Int32(truncatingIfNeeded: token & 0xFFFF_FFFF)
+            let slot = slab.slots + Int(index)
+            guard slot.pointee.generation == UInt32(truncatingIfNeeded: token >> 32), slot.pointee.readPending else { continue }
+            slot.pointee.readPending = false
+            if slot.pointee.state == .busy { readResponse(index) }
         }
     }
 
@@ -350,25 +440,34 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
     }
 
-    /// The connection failed under a request. A request whose reused keep-alive connection was
-    /// closed before any answer never reached the server: it goes back to the head of the queue
-    /// with its intended time kept, as browsers and Go's transport retry it.
-    private mutating func failBusy(_ index: Int32, now: UInt64) {
+    /// The server closed the connection (FIN) before the response was complete. With no byte of an
+    /// answer the request may still have reached the server, so it is not re-sent.
+    private mutating func closedUnderRequest(_ index: Int32, now: UInt64) {
         let slot = slab.slots + Int(index)
-        if slot.pointee.reused && slot.pointee.receivedBytes == 0 && !queue.isFull {
-            let request = QueuedRequest(intendedNs: slot.pointee.intendedNs, sequence: slot.pointee.sequence, stage: slot.pointee.stage,
-                                        isRetry: true)
-            slab.remove(index, from: &busy)
-            stats.live.subtract(LiveCounter.inFlight.rawValue)
-            stats.live.add(LiveCounter.staleConnectionRetries.rawValue)
-            closeSlot(index)
-            queue.pushFront(request)
-            stats.live.add(LiveCounter.queued.rawValue)
-            openConnectionsForQueue(now: now)
-            return
+        if slot.pointee.receivedBytes == 0 {
+            if slot.pointee.reused { stats.live.add(LiveCounter.replaysRefused.rawValue) }
+            endBusy(index, outcome: .closedBeforeResponse, close: true)
+        } else {
+            endBusy(index, outcome: .closedEarly, close: true)
         }
-        endBusy(index, outcome: .reset, close: true)
         openConnectionsForQueue(now: now)
+    }
+
+    /// A request none of whose bytes went out goes back to the head of the queue with its intended
+    /// time kept, on a new connection. False when the queue has no room (then it fails).
+    private mutating func replay(_ index: Int32, now: UInt64) -> Bool {
+        guard !queue.isFull else { return false }
+        let slot = slab.slots + Int(index)
+        let request = QueuedRequest(intendedNs: slot.pointee.intendedNs, sequence: slot.pointee.sequence, stage: slot.pointee.stage,
+                                    isRetry: true)
+        slab.remove(index, from: &busy)
+        stats.live.subtract(LiveCounter.inFlight.rawValue)
+        stats.live.add(LiveCounter.staleConnectionRetries.rawValue)
+        closeSlot(index)
+        queue.pushFront(request)
+        stats.live.add(LiveCounter.queued.rawValue)
+        openConnectionsForQueue(now: now)
+        return true
     }
 
     private mutating func endBusy(_ index: Int32, outcome: Outcome, close: Bool, status: Int = 0, completedNs: UInt64 = 0) {
@@ -398,7 +497,18 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         while busy.head >= 0 && slab.slots[Int(busy.head)].deadlineNs <= now {
             endBusy(busy.head, outcome: .timeout, close: true)
         }
+        expireIdle(now)
         if connecting.count < queue.count { openConnectionsForQueue(now: now) }
+    }
+
+    /// Idle connections past `--idle-timeout`, oldest first (the idle stack's bottom is its oldest).
+    private mutating func expireIdle(_ now: UInt64) {
+        while idle.head >= 0 && slab.slots[Int(idle.head)].deadlineNs <= now {
+            let index = idle.head
+            slab.remove(index, from: &idle)
+            closeSlot(index)
+            stats.live.add(LiveCounter.idleClosedByClient.rawValue)
+        }
     }
 
     /// The earliest moment the loop must act without I/O: the next arrival, a timeout, the drain's end.
@@ -407,6 +517,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         if !planDone, let due = nextArrivalNs { deadline = min(deadline, due) }
         if connecting.head >= 0 { deadline = min(deadline, slab.slots[Int(connecting.head)].deadlineNs) }
         if busy.head >= 0 { deadline = min(deadline, slab.slots[Int(busy.head)].deadlineNs) }
+        if idle.head >= 0 { deadline = min(deadline, slab.slots[Int(idle.head)].deadlineNs) }
+        if !queue.isEmpty && connectBackoffUntilNs > 0 { deadline = min(deadline, connectBackoffUntilNs) }
+        if !ready.isEmpty { deadline = 0 }
         if planDone { deadline = min(deadline, max(planEndNs, queue.isEmpty && busy.count == 0 ? planEndNs : drainDeadlineNs)) }
         return deadline
     }
@@ -419,6 +532,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         for position in 0..<count {
             handle(poller.event(at: position))
         }
+        if !ready.isEmpty { readDeferred() }
     }
 
     private mutating func handle(_ event: PollEvent) {
@@ -437,14 +551,15 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         case .free:
             return
         case .connecting:
-            connectFinished(index, now: monotonicNs())
+            connectFinished(index, now: monotonicNs(), readable: event.hasInput)
         case .busy:
+            if event.isPeerClosed { slot.pointee.peerClosed = true }
             if event.isWritable && slot.pointee.written < template.count && !event.isError {
                 continueWriting(index, now: monotonicNs())
             }
             if slot.pointee.state == .busy && slot.pointee.generation == UInt32(truncatingIfNeeded: event.token >> 32)
                 && event.isReadable {
-                readResponse(index, peerClosed: event.isPeerClosed)
+                readResponse(index)
             }
         case .idle:
             if event.isReadable { checkIdle(index) }
@@ -465,9 +580,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let now = monotonicNs()
         if interruptedBy == nil {
             interruptedBy = signal
-            nextArrivalNs = nil
-            endPlan(atNs: now)
-            drainDeadlineNs = now &+ min(config.drainNs, config.interruptDrainNs)
+            if !planDone {
+                nextArrivalNs = nil
+                endPlan(atNs: now)
+            }
+            drainDeadlineNs = min(drainDeadlineNs, now &+ min(config.drainNs, config.interruptDrainNs))
         } else {
             drainDeadlineNs = now // a second signal: stop draining
         }
@@ -513,5 +630,6 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         iovecs.deallocate()
         readBuffer.deallocate()
         queue.deallocate()
+        ready.deallocate()
     }
 }

@@ -7,8 +7,14 @@ public enum Outcome: Int, CaseIterable, Sendable {
     case connectTimeout
     /// Any other connect failure: unreachable network or host, no route, out of ports or descriptors.
     case connectError
-    /// The peer reset or closed the connection before the response was complete.
+    /// The peer reset the connection (RST) before the response was complete.
     case reset
+    /// The peer closed the connection (FIN) after part of the response: headers or some of the body.
+    case closedEarly
+    /// The peer closed the connection (FIN) after the request was written and before any byte of a
+    /// response. The server may have taken the request, so it is never re-sent (as Go's transport
+    /// refuses to replay a written non-idempotent request).
+    case closedBeforeResponse
     /// No complete response within `--timeout` of the send.
     case timeout
     /// Bytes that are not an HTTP/1.1 response.
@@ -33,6 +39,8 @@ public enum Outcome: Int, CaseIterable, Sendable {
         case .connectTimeout: "connect_timeout"
         case .connectError: "connect_error"
         case .reset: "reset"
+        case .closedEarly: "closed_early"
+        case .closedBeforeResponse: "closed_before_response"
         case .timeout: "timeout"
         case .protocolError: "protocol_error"
         case .streamError: "stream_error"

@@ -62,6 +62,9 @@ public enum OptionTable {
         OptionSpec(name: "drain", value: "D", defaultText: "the timeout", help: "After the plan, how long in-flight requests may finish; the rest count as unfinished.", group: "Connections and time") { options, text throws(UsageError) in
             options.drainNs = try duration(text, "--drain", allowZero: true)
         },
+        OptionSpec(name: "idle-timeout", value: "D", defaultText: "4s", help: "Close a keep-alive connection idle this long, before the server does (uvicorn's default is 5s); 0 keeps it open.", group: "Connections and time") { options, text throws(UsageError) in
+            options.idleTimeoutNs = try duration(text, "--idle-timeout", allowZero: true)
+        },
         OptionSpec(name: "workload", value: "KIND", defaultText: "openai-chat", help: "What to send: `openai-chat` (POST /v1/chat/completions), `openai-completions` (POST /v1/completions), or `http` (the URL as given, with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
             guard let kind = WorkloadKind(rawValue: text) else {
                 throw UsageError("--workload", "must be one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(text)')")

@@ -38,6 +38,7 @@ public struct RunOptions: Sendable {
     public var timeoutNs: UInt64 = 120_000_000_000
     /// nil: the request timeout.
     public var drainNs: UInt64?
+    public var idleTimeoutNs: UInt64 = 4_000_000_000
     public var workload = WorkloadKind.openaiChat
     /// nil: ask the server (`GET /v1/models`) and take the first id.
     public var model: String?
@@ -145,6 +146,7 @@ extension RunOptions {
             ("start_rate", Format.rate(startRate)), ("arrival", arrival.rawValue), ("burstiness", Format.trimmed(burstiness, decimals: 3)),
             ("seed", String(seed)), ("max_connections", String(maxConnections)), ("max_queue", String(maxQueue)),
             ("connect_timeout", Units.formatDuration(connectTimeoutNs)), ("timeout", Units.formatDuration(timeoutNs)),
+            ("idle_timeout", Units.formatDuration(idleTimeoutNs)),
             ("drain", Units.formatDuration(effectiveDrainNs)), ("workload", workload.rawValue),
         ]
         if workload.isOpenAI {

@@ -11,7 +11,15 @@ public struct PollEvent {
     public var isWritable: Bool { events & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 }
     public var isError: Bool { events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 }
     public var isPeerClosed: Bool { events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue) != 0 }
+    /// Bytes (or the end of file) are waiting, as opposed to a bare hang-up or error.
+    public var hasInput: Bool { events & EPOLLIN.rawValue != 0 }
 }
+
+/// `epoll_pwait2`'s signature, so that tests can stand in a failing one.
+public typealias PreciseWaitCall = @convention(c) (Int32, UnsafeMutablePointer<epoll_event>?, Int32,
+                                                   UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32
+/// `timerfd_settime`'s signature, likewise.
+public typealias TimerSetCall = @convention(c) (Int32, Int32, UnsafePointer<itimerspec>?, UnsafeMutablePointer<itimerspec>?) -> Int32
 
 /// Owned by one thread. Tokens `timerToken` and `signalToken` are reserved for the poller's own fds.
 public final class Poller {
@@ -31,7 +39,16 @@ public final class Poller {
     /// earlier or the armed one has fired: each `timerfd_settime` costs ~850 ns.
     private var armedDeadlineNs: UInt64 = 0
 
-    public init(capacity: Int = 1024) throws {
+    private let preciseWaitCall: PreciseWaitCall
+    private let timerSetCall: TimerSetCall
+    /// Set when `epoll_pwait2` failed with something other than EINTR and the timerfd took over.
+    public private(set) var preciseWaitError: Int32 = 0
+    /// Set when `timerfd_settime` failed; then waits are bounded in whole milliseconds instead.
+    public private(set) var timerError: Int32 = 0
+
+    public init(capacity: Int = 1024, preciseWait: PreciseWaitCall? = nil, timerSet: TimerSetCall? = nil) throws {
+        preciseWaitCall = preciseWait ?? { epoll_pwait2($0, $1, $2, $3, $4) }
+        timerSetCall = timerSet ?? { timerfd_settime($0, $1, $2, $3) }
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SystemError("epoll_create1", errno: currentErrno()) }
         timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
@@ -88,15 +105,22 @@ public final class Poller {
     }
 
     /// Makes sure the loop wakes by `deadlineNs` (CLOCK_MONOTONIC). 0 means no deadline.
+    /// False if the timerfd could not be armed: the caller must bound its wait another way.
     @inline(__always)
-    public func wake(byNs deadlineNs: UInt64, nowNs: UInt64) {
-        guard deadlineNs != 0 else { return }
-        if armedDeadlineNs != 0 && armedDeadlineNs > nowNs && armedDeadlineNs <= deadlineNs { return }
+    @discardableResult
+    public func wake(byNs deadlineNs: UInt64, nowNs: UInt64) -> Bool {
+        guard deadlineNs != 0 else { return true }
+        if armedDeadlineNs != 0 && armedDeadlineNs > nowNs && armedDeadlineNs <= deadlineNs { return true }
         var spec = itimerspec()
         spec.it_value.tv_sec = Int(deadlineNs / 1_000_000_000)
         spec.it_value.tv_nsec = Int(deadlineNs % 1_000_000_000)
-        _ = timerfd_settime(timerFD, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+        guard timerSetCall(timerFD, Int32(TFD_TIMER_ABSTIME), &spec, nil) == 0 else {
+            timerError = currentErrno()
+            armedDeadlineNs = 0
+            return false
+        }
         armedDeadlineNs = deadlineNs
+        return true
     }
 
     /// Clears a fired timer so edge-less level-triggered epoll stops reporting it.
@@ -120,17 +144,18 @@ public final class Poller {
         if hasPreciseWait {
             let delayNs = deadlineNs - nowNs
             var timeout = timespec(tv_sec: Int(delayNs / 1_000_000_000), tv_nsec: Int(delayNs % 1_000_000_000))
-            while true {
-                let n = epoll_pwait2(epollFD, events, Int32(capacity), &timeout, nil)
-                if n >= 0 { return Int(n) }
-                let code = currentErrno()
-                if code == EINTR { return 0 }
-                if code == ENOSYS { hasPreciseWait = false; break }
-                preconditionFailure("epoll_pwait2: \(errnoDescription(code))")
-            }
+            let n = preciseWaitCall(epollFD, events, Int32(capacity), &timeout, nil)
+            if n >= 0 { return Int(n) }
+            let code = currentErrno()
+            if code == EINTR { return 0 }
+            // ENOSYS on kernels before 5.11; EPERM or EINVAL under some seccomp filters and sandboxes.
+            hasPreciseWait = false
+            preciseWaitError = code
         }
-        wake(byNs: deadlineNs, nowNs: nowNs)
-        return wait(timeoutMs: -1)
+        if wake(byNs: deadlineNs, nowNs: nowNs) { return wait(timeoutMs: -1) }
+        // No timer either: epoll_wait's own timeout, rounded up to whole milliseconds, keeps the loop alive.
+        let delayMs = (deadlineNs - nowNs + 999_999) / 1_000_000
+        return wait(timeoutMs: Int32(min(delayMs, UInt64(Int32.max))))
     }
 
     /// Waits for events: `timeoutMs` -1 blocks (the timerfd bounds the wait), 0 polls.

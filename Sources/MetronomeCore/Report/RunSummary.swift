@@ -246,6 +246,12 @@ public struct RunSummary: Sendable {
         if total.dropped > 0 {
             warnings.append("GENERATOR BOTTLENECK: \(total.dropped) requests dropped: all \(maxConnections) connections were busy and the queue was full (raise --max-connections or --max-queue)")
         }
+        if stats[.generatorLimitedConnects] > 0 {
+            let code = Int32(truncatingIfNeeded: stats[.generatorLimitErrno])
+            let limit = code == EMFILE || code == ENFILE ? "raise the open-file limit (ulimit -n) or lower --max-connections"
+                : "lower --max-connections or reuse connections longer (--idle-timeout)"
+            warnings.append("GENERATOR LIMIT: \(stats[.generatorLimitedConnects]) connection attempts were refused by this machine (\(errnoName(code)): \(errnoDescription(code))); those requests waited in the queue, so latency includes the wait (\(limit))")
+        }
         if total.unfinished > 0 {
             warnings.append("\(total.unfinished) requests unfinished when the drain ended (raise --drain or --timeout)")
         }

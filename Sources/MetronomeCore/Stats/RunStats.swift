@@ -101,8 +101,21 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
     case idleClosedByServer
     /// Histogram values above the trackable range, clamped but counted.
     case saturatedValues
-    /// Requests re-sent because their reused keep-alive connection was closed before any answer.
+    /// Requests re-sent because their reused keep-alive connection failed the write with nothing
+    /// written: the server provably never had them.
     case staleConnectionRetries
+    /// Requests on a reused keep-alive connection closed after the request was written and before
+    /// any answer: not re-sent (the server may have taken them), counted as closed_before_response.
+    case replaysRefused
+    /// Idle keep-alive connections the generator closed after `--idle-timeout`.
+    case idleClosedByClient
+    /// Connection attempts the generator's own limits refused (EMFILE, ENFILE, EADDRNOTAVAIL,
+    /// ENOBUFS, ENOMEM): the request stayed queued, nothing was charged to the server.
+    case generatorLimitedConnects
+    /// The errno of the last such refusal, for the warning that names the limit.
+    case generatorLimitErrno
+    /// Readiness events cut short by the per-event read budget (a fast server must not starve the loop).
+    case readBudgetYields
     /// The plan's elapsed time in ns, updated by the loop each iteration.
     case elapsedNs
 }

@@ -13,6 +13,19 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(call): \(errnoDescription(errno))" }
 }
 
+/// The symbolic name of the errno values a user may have to act on; the number otherwise.
+public func errnoName(_ code: Int32) -> String {
+    switch code {
+    case EMFILE: "EMFILE"
+    case ENFILE: "ENFILE"
+    case EADDRNOTAVAIL: "EADDRNOTAVAIL"
+    case ENOBUFS: "ENOBUFS"
+    case ENOMEM: "ENOMEM"
+    case ENOSPC: "ENOSPC"
+    default: "errno \(code)"
+    }
+}
+
 public func errnoDescription(_ code: Int32) -> String {
     guard let text = strerror(code) else { return "errno \(code)" }
     return String(cString: text)

@@ -1,0 +1,128 @@
+// The engine against servers that misbehave: nothing hangs, nothing is replayed, every request is
+// counted once, and each way a connection can fail has its own outcome.
+import Foundation
+import Glibc
+import Synchronization
+import XCTest
+@testable import MetronomeCore
+
+final class HostileServerTests: XCTestCase {
+    func server(_ behaviour: HostileServer.Behaviour) throws -> HostileServer {
+        let server = try HostileServer(behaviour)
+        addTeardownBlock { server.stop() }
+        return server
+    }
+
+    /// Runs `metronome run` options against `url` on another thread; fails the test (and ends the
+    /// server, which ends the run) if it has not returned within `limitS`: a hang is a failure, not a stall.
+    func run(_ server: HostileServer, _ arguments: [String], limitS: Double = 30) throws -> (RunSummary, RunStats, Double) {
+        let options = try OptionTable.parse([server.url, "--workload", "http", "--quiet", "--no-files"] + arguments)
+        let load = try LoadRun(options: options)
+        let finished = DispatchSemaphore(value: 0)
+        let box = RunBox(load)
+        let started = Date()
+        Thread.detachNewThread {
+            box.result = Result { try box.load.execute(handlesSignals: false).0 }
+            finished.signal()
+        }
+        if finished.wait(timeout: .now() + limitS) == .timedOut {
+            XCTFail("the run did not end within \(limitS) s")
+            server.stop()
+            finished.wait()
+        }
+        let elapsedS = Date().timeIntervalSince(started)
+        let summary = try box.result!.get()
+        let total = summary.total
+        XCTAssertEqual(total.scheduled, total.succeeded + total.failed + total.dropped + total.unfinished, "outcomes must add up")
+        return (summary, load.stats, elapsedS)
+    }
+
+    /// The run's thread writes `result` before it signals; the test reads it after the wait.
+    final class RunBox: @unchecked Sendable {
+        let load: LoadRun
+        var result: Result<RunSummary, Error>?
+        init(_ load: LoadRun) { self.load = load }
+    }
+
+    // MARK: A fast connection cannot starve the loop
+
+    func testEndlessEventStreamDoesNotHoldOffScheduleOrTimeout() throws {
+        let server = try server(.floodEvents)
+        let (summary, stats, elapsedS) = try run(server, ["--rate", "4", "--duration", "1s", "--arrival", "constant",
+                                                          "--timeout", "1s", "--drain", "2s"])
+        XCTAssertEqual(summary.total.scheduled, 4)
+        XCTAssertEqual(summary.total.sent, 4, "every scheduled request goes out while another connection floods")
+        XCTAssertEqual(server.requestsReceived, 4)
+        XCTAssertEqual(stats.total.count(.timeout), 4, "--timeout ends each endless response")
+        XCTAssertGreaterThan(stats[.readBudgetYields], 0)
+        XCTAssertLessThan(elapsedS, 15, "plan 1 s + timeout 1 s, far from the 30 s guard")
+    }
+
+    func testEndlessTrailersDoNotHoldOffScheduleOrTimeout() throws {
+        let server = try server(.floodTrailers)
+        let (summary, stats, _) = try run(server, ["--rate", "4", "--duration", "1s", "--arrival", "constant",
+                                               "--timeout", "1s", "--drain", "2s"])
+        XCTAssertEqual(summary.total.sent, 4)
+        XCTAssertEqual(server.requestsReceived, 4)
+        XCTAssertEqual(stats.total.count(.timeout), 4)
+    }
+
+    // MARK: Nothing is replayed that the server may have taken
+
+    func testRequestHeldThenClosedIsNotSentAgain() throws {
+        let server = try server(.holdThenClose(holdMs: 1500))
+        let (summary, stats, _) = try run(server, ["--rate", "4", "--duration", "2s", "--arrival", "constant",
+                                                   "--max-connections", "1", "--drain", "5s"])
+        XCTAssertEqual(summary.total.scheduled, 8)
+        XCTAssertEqual(server.requestsReceived, Int(summary.total.sent), "the server never receives more than the report sent")
+        XCTAssertEqual(summary.staleConnectionRetries, 0)
+        XCTAssertGreaterThan(stats.total.count(.closedBeforeResponse), 0)
+        XCTAssertEqual(stats[.replaysRefused], stats.total.count(.closedBeforeResponse))
+    }
+
+    func testPOSTsOnAServerThatClosesAfterTwoRequestsAreEachSentOnce() throws {
+        let server = try server(.closeAfter(requests: 2))
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-post-\(getpid()).json")
+        try Data("{\"n\":1}".utf8).write(to: body)
+        defer { try? FileManager.default.removeItem(at: body) }
+        let (summary, stats, _) = try run(server, ["--rate", "200", "--duration", "1s", "--arrival", "constant",
+                                               "--method", "POST", "--body", body.path, "--drain", "3s"])
+        XCTAssertEqual(summary.total.scheduled, 200)
+        XCTAssertEqual(server.requestsReceived, Int(summary.total.sent), "no POST reaches the server twice")
+        XCTAssertEqual(summary.total.sent, 200)
+        XCTAssertEqual(summary.total.succeeded + stats.total.count(.closedBeforeResponse), 200)
+        XCTAssertGreaterThan(stats.total.count(.closedBeforeResponse), 0, "the unanswered ones are failures, not silently re-sent")
+    }
+
+    // MARK: Each way of failing is its own kind
+
+    func testCloseAfterHeadersMidBodyAndResetAreTold() throws {
+        let cases: [(HostileServer.Behaviour, Outcome)] = [(.closeAfterHeaders, .closedEarly), (.closeMidBody, .closedEarly),
+                                                           (.resetAfterHeaders, .reset), (.closeAfter(requests: 1), .closedBeforeResponse)]
+        for (behaviour, expected) in cases {
+            let server = try server(behaviour)
+            let (summary, stats, _) = try run(server, ["--rate", "5", "--duration", "1s", "--arrival", "constant"])
+            XCTAssertEqual(stats.total.count(expected), 5, "\(behaviour): \(summary.total.errors)")
+        }
+    }
+
+    // MARK: Idle connections
+
+    func testIdleConnectionsAreClosedByTheGeneratorAfterTheIdleTimeout() throws {
+        let server = try server(.answer)
+        let (summary, stats, _) = try run(server, ["--rate", "4", "--duration", "1s", "--arrival", "constant",
+                                                   "--idle-timeout", "100ms"])
+        XCTAssertEqual(summary.total.succeeded, 4)
+        XCTAssertEqual(summary.connectionsOpened, 4, "250 ms gaps outlast a 100 ms idle timeout: a new connection each time")
+        XCTAssertGreaterThanOrEqual(stats[.idleClosedByClient], 3)
+        XCTAssertEqual(server.requestsReceived, 4)
+    }
+
+    func testIdleConnectionsAreKeptWithinTheIdleTimeout() throws {
+        let server = try server(.answer)
+        let (summary, stats, _) = try run(server, ["--rate", "4", "--duration", "1s", "--arrival", "constant"])
+        XCTAssertEqual(summary.total.succeeded, 4)
+        XCTAssertEqual(summary.connectionsOpened, 1)
+        XCTAssertEqual(stats[.idleClosedByClient], 0)
+    }
+}
