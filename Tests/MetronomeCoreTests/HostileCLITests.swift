@@ -38,8 +38,8 @@ final class HostileCLITests: XCTestCase {
                        stderr: String(decoding: stderr, as: UTF8.self), seconds: Date().timeIntervalSince(started))
     }
 
-    func testCtrlCEndsARunWhoseServerFloodsAnEndlessStream() throws {
-        let server = try HostileServer(.floodEvents)
+    func testCtrlCEndsARunWhoseServerFloodsEndlessTrailers() throws {
+        let server = try HostileServer(.floodTrailers)
         defer { server.stop() }
         let result = try launch([CLITests.binary.path, "run", server.url, "--workload", "http", "--rate", "4", "--duration", "30s",
                                  "--timeout", "60s", "--quiet", "--no-files", "--json"], signalAfterS: 1.5)

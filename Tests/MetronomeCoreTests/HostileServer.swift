@@ -45,6 +45,7 @@ final class HostileServer: @unchecked Sendable {
 
     init(_ behaviour: Behaviour) throws {
         self.behaviour = behaviour
+        ignoreSIGPIPE() // a client that goes away mid-flood must not end the test process
         listener = try Listener(host: "127.0.0.1", port: 0)
         Thread.detachNewThread { [self] in acceptLoop() }
     }
@@ -106,12 +107,12 @@ final class HostileServer: @unchecked Sendable {
             case .floodEvents:
                 guard send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n") else { return }
                 let event = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n"
-                let chunk = String(event.utf8.count * 64, radix: 16) + "\r\n" + String(repeating: event, count: 64) + "\r\n"
+                let chunk = String(event.utf8.count * 4096, radix: 16) + "\r\n" + String(repeating: event, count: 4096) + "\r\n"
                 flood(fd, chunk)
                 return
             case .floodTrailers:
                 guard send(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n") else { return }
-                flood(fd, String(repeating: "X-Trailer: more and more and more\r\n", count: 64))
+                flood(fd, String(repeating: "X-Trailer: more and more and more\r\n", count: 8192))
                 return
             case .closeAfterHeaders:
                 _ = send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
@@ -168,9 +169,22 @@ final class HostileServer: @unchecked Sendable {
         return bytes.isEmpty
     }
 
-    /// Writes `text` again and again until the client goes away or the server stops.
+    /// Writes `text` (a few hundred KiB) again and again, as fast as the socket takes it, until the
+    /// client goes away or the server stops: each of the client's reads then fills its buffer.
     private func flood(_ fd: Int32, _ text: String) {
-        while !isStopping && send(fd, text) {}
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while !isStopping {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n > 0 {
+                    offset += n
+                    if offset == buffer.count { offset = 0 }
+                } else if n < 0 && errno != EAGAIN && errno != EINTR {
+                    return
+                }
+            }
+        }
     }
 
     private func pause(ms: Int) {

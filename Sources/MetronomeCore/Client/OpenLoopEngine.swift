@@ -179,6 +179,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         case .connected(let descriptor), .inProgress(let descriptor):
             fd = descriptor
         }
+        connectBackoffUntilNs = 0
         let slot = slab.slots + Int(index)
         slot.pointee.fd = fd
         slot.pointee.reused = false
