@@ -54,11 +54,11 @@ final class EngineEndToEndTests: XCTestCase {
         XCTAssertTrue(summary.warnings.contains { $0.contains("UNREACHABLE") })
     }
 
-    func testServerClosingMidResponseIsCountedAsReset() throws {
+    func testServerClosingMidResponseIsCountedAsClosedEarly() throws {
         let server = try startServer { $0.fast = true; $0.dropRate = 1.0 }
         let (summary, _) = try run(["--rate", "100", "--duration", "1s", "--arrival", "constant"], port: server.port)
         XCTAssertEqual(summary.total.scheduled, 100)
-        XCTAssertEqual(summary.total.errors.first { $0.kind == "reset" }?.count, 100)
+        XCTAssertEqual(summary.total.errors.first { $0.kind == "closed_early" }?.count, 100, "a FIN mid-body, not an RST")
         XCTAssertEqual(summary.total.succeeded, 0)
     }
 
