@@ -25,8 +25,8 @@ public enum HelpText {
       2    the run did not measure the server: no request succeeded, or more than half were
            dropped by the generator or unfinished (with or without --slo)
       3    an SLO check failed (--slo)
-      64   bad usage (a bad flag or value)
-      130  interrupted by SIGINT/SIGTERM (the summary is still printed)
+      64   bad usage (a bad flag, value or URL; an --out or --request-log that cannot be written)
+      130  interrupted by SIGINT/SIGTERM (during the run the summary is still printed)
 
     """
 
