@@ -2,23 +2,66 @@
 import Glibc
 import MetronomeCore
 
+/// Secret values on the command line (`--api-key`, credential `--header`s, and those of a
+/// `--config` file): no message printed below may show them.
+nonisolated(unsafe) var secrets: [String] = []
+
 func fail(_ message: String, code: Int32) -> Never {
-    writeStandardError("error: \(message)\n")
+    writeStandardError("error: \(SecretMask.mask(message, secrets: secrets))\n")
     exit(code)
 }
 
-/// `metronome report PREFIX_summary.json [--out DIR]`: the text and HTML again from a saved summary.
+/// `metronome report PREFIX_summary.json [--out DIR] [--name PREFIX]`: the text and HTML again from a
+/// saved summary. The HTML goes next to the summary unless --out/--name say otherwise, as for `run`.
 func report(_ arguments: [String]) -> Never {
-    guard let path = arguments.first, !path.hasPrefix("-") else { fail("report needs a PREFIX_summary.json file", code: 64) }
+    var path: String?
+    var outDirectory: String?
+    var name: String?
+    var index = 0
+    while index < arguments.count {
+        var argument = arguments[index]
+        index += 1
+        var value: String?
+        if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+            value = String(argument[argument.index(after: equals)...])
+            argument = String(argument[..<equals])
+        }
+        switch argument {
+        case "-h", "--help":
+            writeStandardOutput(HelpText.report)
+            exit(0)
+        case "--out", "--name":
+            if value == nil {
+                guard index < arguments.count else { fail("\(argument) needs a value; see metronome report --help", code: 64) }
+                value = arguments[index]
+                index += 1
+            }
+            guard let value, !value.isEmpty else { fail("\(argument) needs a non-empty value", code: 64) }
+            if argument == "--out" { outDirectory = value } else {
+                guard !value.contains("/"), value != ".", value != ".." else {
+                    fail("--name must be a file name prefix without '/' (got '\(value)')", code: 64)
+                }
+                name = value
+            }
+        default:
+            guard !argument.hasPrefix("-"), path == nil else { fail("\(argument) is not an option of metronome report; see metronome report --help", code: 64) }
+            path = argument
+        }
+    }
+    guard let path else { fail("report needs a PREFIX_summary.json file", code: 64) }
     var summary: RunSummary
     do {
         summary = try RunSummary(summaryJSON: try readFile(path))
     } catch {
         fail("\(error)", code: 1)
     }
-    let prefix = path.hasSuffix("_summary.json") ? String(path.dropLast("_summary.json".count)) : path
-    let htmlPath = prefix + "_report.html"
+    let stem = path.hasSuffix("_summary.json") ? String(path.dropLast("_summary.json".count)) : path
+    let slash = stem.lastIndex(of: "/")
+    let directory = outDirectory ?? slash.map { String(stem[...$0]) } ?? ""
+    let prefix = name ?? slash.map { String(stem[stem.index(after: $0)...]) } ?? stem
+    let htmlPath = (directory.isEmpty || directory.hasSuffix("/") ? directory : directory + "/") + prefix + "_report.html"
     do {
+        try ReportFiles.checkWritable(directory: directory, prefix: prefix)
         try ReportFiles.writeFile(htmlPath, HTMLReport.render(summary, title: "Metronome: \(summary.target)"))
     } catch {
         fail("\(error)", code: 1)
@@ -52,25 +95,34 @@ if runArguments.contains("-h") || runArguments.contains("--help") {
     writeStandardOutput(HelpText.run)
     exit(0)
 }
+secrets = SecretMask.secrets(inArguments: runArguments)
 
 let options: RunOptions
 let load: LoadRun
+let prefix: String
 do {
     options = try OptionTable.parse(runArguments)
-    // SIGINT/SIGTERM go to the loop's signalfd; block them before any other thread exists.
-    blockTerminationSignals()
+    // SIGINT/SIGTERM go to the loop's signalfd; they are blocked here, before any other thread
+    // exists, and until the engine runs a watcher ends setup on them with 130.
+    let watch = try SetupSignalWatch()
+    defer { watch.stop() }
     ignoreSIGPIPE()
     tightenTimerSlack()
+    prefix = options.name ?? ReportFiles.defaultPrefix(unixS: wallClockSeconds())
+    if !options.noFiles {
+        do { try ReportFiles.checkWritable(directory: options.outDirectory, prefix: prefix) } catch {
+            throw UsageError("--out", "'\(options.outDirectory)' cannot hold the report files: \(error)")
+        }
+    }
     load = try LoadRun(options: options)
 } catch let error as UsageError {
-    fail(error.description, code: 64)
+    fail(error.description, code: ExitCode.usage)
 } catch {
-    fail("\(error)", code: 1)
+    fail("\(error)", code: ExitCode.failed)
 }
 
-let prefix = options.name ?? ReportFiles.defaultPrefix(unixS: wallClockSeconds())
 if !options.quiet && !options.json {
-    for note in load.notes { writeStandardError("note: \(note)\n") }
+    for note in load.notes { writeStandardError("note: \(SecretMask.mask(note, secrets: secrets))\n") }
     var line = "metronome: \(TextReport.describe(load.plan)) against \(load.url) (\(load.address)), \(load.arrivalDescription) arrivals, seed \(options.seed)"
     if let model = load.resolvedModel { line += ", model \(model)" }
     writeStandardError(line + "\n")
@@ -83,19 +135,24 @@ do {
     (summary, result) = try load.execute(handlesSignals: true)
 } catch {
     progress?.finish()
-    fail("\(error)", code: 1)
+    fail("\(error)", code: ExitCode.failed)
 }
 progress?.finish()
 
 var written: [String] = []
+var fileErrors: [String] = []
 if !options.noFiles {
     do {
         written = try ReportFiles.write(summary, latency: load.stats.total.latency, serviceTime: load.stats.total.serviceTime,
                                         directory: options.outDirectory, prefix: prefix,
                                         html: HTMLReport.render(summary, title: "Metronome: \(summary.target)"))
     } catch {
+        fileErrors.append("report files could not be written: \(error)")
         summary.warnings.append("report files could not be written: \(error)")
     }
+}
+if let log = load.requestLog, log.failedWrites > 0 {
+    fileErrors.append("the request log \(options.requestLogPath ?? "") could not be written completely (\(log.failedWrites) failed writes)")
 }
 
 if options.json {
@@ -107,6 +164,6 @@ if options.json {
     }
     if let path = options.requestLogPath { writeStandardOutput("Request log: \(path)\n") }
 }
-if result.interruptedBySignal != nil { exit(130) }
-if summary.targetUnreachable { exit(1) }
-exit(summary.sloPassed ? 0 : 3)
+let verdict = RunVerdict.judge(summary, interrupted: result.interruptedBySignal != nil, fileErrors: fileErrors)
+for reason in verdict.reasons { writeStandardError("error: \(SecretMask.mask(reason, secrets: secrets)) (exit \(verdict.code))\n") }
+exit(verdict.code)

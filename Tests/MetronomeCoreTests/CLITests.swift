@@ -16,8 +16,8 @@ final class CLITests: XCTestCase {
         var stderr: String
     }
 
-    /// Runs the binary; `signalAfter` sends SIGINT to it (by its pid) after that many seconds.
-    func metronome(_ arguments: [String], signalAfter: Double? = nil) throws -> Result {
+    /// Runs the binary; `signalAfter` sends `signal` (SIGINT) to it (by its pid) after that many seconds.
+    func metronome(_ arguments: [String], signalAfter: Double? = nil, signal: Int32 = SIGINT) throws -> Result {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -27,7 +27,7 @@ final class CLITests: XCTestCase {
         try process.run()
         if let signalAfter {
             Thread.sleep(forTimeInterval: signalAfter)
-            kill(process.processIdentifier, SIGINT)
+            kill(process.processIdentifier, signal)
         }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()

@@ -55,6 +55,54 @@ final class OptionTableTests: XCTestCase {
         }
     }
 
+    /// Every numeric option refuses what Double(_:) or UInt64(_:) would take but a user does not mean:
+    /// hex, hex floats, exponents, nan, inf, a leading +, spaces, underscores.
+    func testNumericOptionsTakeOnlyPlainDecimals() {
+        let numeric = ["rate", "ramp", "duration", "start-rate", "burstiness", "seed", "max-connections", "max-queue",
+                       "connect-timeout", "timeout", "drain", "max-tokens", "temperature", "expect-prompt-tokens"]
+        for name in numeric {
+            for bad in ["0x10", "0x1p4", "1e2", "nan", "inf", "+2", " 2", "2 ", "1_0"] {
+                XCTAssertThrowsError(try OptionTable.parse(["--\(name)", bad]), "--\(name) \(bad)") { error in
+                    XCTAssertEqual((error as? UsageError)?.flag, "--\(name)", "--\(name) \(bad)")
+                }
+            }
+            XCTAssertNoThrow(try OptionTable.parse(["--\(name)", "2"]), name)
+        }
+        XCTAssertThrowsError(try OptionTable.parse(["--stage", "0x10s:5"]))
+        XCTAssertThrowsError(try OptionTable.parse(["--stage", "10s:0x10"]))
+    }
+
+    /// A zero-length stage is a jump (k6): the next stage starts from its rate; it is no stage itself.
+    func testZeroLengthStageIsAJump() throws {
+        let plan = try OptionTable.parse(["--stage", "0s:20", "--stage", "10s:20", "--stage", "0s:5", "--stage", "10s:5"]).ratePlan()
+        XCTAssertEqual(plan.stages.map(\.name), ["hold", "hold-2"])
+        XCTAssertEqual(plan.stages.map(\.startRatePerSec), [20, 5])
+        XCTAssertEqual(plan.totalExpectedArrivals, 250)
+        XCTAssertThrowsError(try OptionTable.parse(["--stage", "0s:20"]).ratePlan()) { XCTAssertEqual(($0 as? UsageError)?.flag, "--stage") }
+    }
+
+    /// No CR/LF (or other control byte) can reach the request head through --header or --method.
+    func testHeaderAndMethodRefuseLineBreaks() {
+        for bad in [["--header", "X-A: 1\r\nX-Injected: 1"], ["--header", "X-A: 1\nb"], ["--header", "X-A\r\nB: 1"],
+                    ["--header", "X-A: \u{0}"], ["--header", "X-A: \u{7f}"], ["--method", "GET /x HTTP/1.1\r\nX: 1"],
+                    ["--method", "GET\r\n"], ["--api-key", "sk\r\nX: 1"], ["--api-key", "sk\u{7f}"]] {
+            XCTAssertThrowsError(try OptionTable.parse(bad), "\(bad)")
+        }
+        XCTAssertNoThrow(try OptionTable.parse(["--header", "X-A: a\tb"]), "a tab is allowed inside a field value")
+    }
+
+    /// JSON numbers from --config reach the strict parsers as plain decimals, never as `1e-05`.
+    func testConfigFileNumbersArePlainDecimals() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-numbers-\(getpid()).json")
+        try Data(#"{"temperature": 0.00001, "rate": 2.5, "duration": 3, "seed": 7}"#.utf8).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let options = try OptionTable.parse(["--config", path.path])
+        XCTAssertEqual(options.temperature, 0.00001)
+        XCTAssertEqual(options.rate, 2.5)
+        XCTAssertEqual(options.durationNs, 3_000_000_000)
+        XCTAssertEqual(options.seed, 7)
+    }
+
     func testPlanErrors() throws {
         XCTAssertThrowsError(try OptionTable.parse([]).ratePlan()) { XCTAssertEqual(($0 as? UsageError)?.flag, "--rate") }
         XCTAssertThrowsError(try OptionTable.parse(["--rate", "5"]).ratePlan()) { XCTAssertEqual(($0 as? UsageError)?.flag, "--duration") }

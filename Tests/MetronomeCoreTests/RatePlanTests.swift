@@ -191,7 +191,9 @@ final class RatePlanTests: XCTestCase {
             ("NaN target", 10, [(second, .nan, "ramp")], .nonFiniteRate),
             ("infinite target", 10, [(second, .infinity, "ramp")], .nonFiniteRate),
             ("minus infinity", -.infinity, [(second, 10, "ramp")], .nonFiniteRate),
-            ("zero duration", 10, [(second, 10, "hold"), (0, 20, "ramp")], .zeroDuration),
+            ("zero total duration", 10, [(0, 20, "jump")], .zeroDuration),
+            ("only jumps", 10, [(0, 20, "jump"), (0, 5, "jump")], .zeroDuration),
+            ("NaN jump", 10, [(0, .nan, "jump"), (second, 10, "hold")], .nonFiniteRate),
             ("too long", 10, [(.max / 2 + 1, 10, "hold"), (.max / 2 + 1, 10, "hold")], .durationOverflow),
             ("too many", 1e9, [(UInt64(1e16), 1e9, "hold")], .tooManyArrivals),
         ]
@@ -214,6 +216,34 @@ final class RatePlanTests: XCTestCase {
         XCTAssertEqual(zero.expectedArrivals(byNs: 500_000_000), 0)
         XCTAssertEqual(zero.rate(atNs: 500_000_000), 0)
         XCTAssertNil(zero.time(ofUnitArrival: 1e-12))
+    }
+
+    /// A zero-length stage is a step (k6's instant jump): 1 rps, jump to 10 and hold 1 s, jump to 2
+    /// and hold 1 s. λ = 10 on [0, 1 s), 2 on [1 s, 2 s]; Λ(1 s) = 10, Λ(2 s) = 12; Λ⁻¹ exact on both sides.
+    func testZeroLengthStageIsAJump() throws {
+        let second: UInt64 = 1_000_000_000
+        let jumps = try RatePlan(startRatePerSec: 1, targets: [(0, 10, "jump"), (second, 10, "hold"), (0, 2, "jump"),
+                                                                (second, 2, "hold-2"), (0, 50, "jump")])
+        XCTAssertEqual(jumps.stages.map(\.name), ["hold", "hold-2"], "a jump is no stage of its own")
+        XCTAssertEqual(jumps.stages.map(\.startRatePerSec), [10, 2])
+        XCTAssertEqual(jumps.totalDurationNs, 2 * second)
+        XCTAssertEqual(jumps.rate(atNs: 0), 10)
+        XCTAssertEqual(jumps.rate(atNs: 999_999_999), 10)
+        XCTAssertEqual(jumps.rate(atNs: second), 2)
+        XCTAssertEqual(jumps.expectedArrivals(byNs: second / 2), 5)
+        XCTAssertEqual(jumps.expectedArrivals(byNs: second), 10)
+        XCTAssertEqual(jumps.totalExpectedArrivals, 12)
+        let inverse: [(Double, UInt64)] = [(1, 100_000_000), (5, 500_000_000), (10, second), (10.5, 1_250_000_000),
+                                           (11, 1_500_000_000), (12, 2 * second)]
+        for (u, t) in inverse { XCTAssertEqual(jumps.time(ofUnitArrival: u), t, "Λ⁻¹(\(u))") }
+        XCTAssertNil(jumps.time(ofUnitArrival: 12.000001))
+        // A jump from a ramp: 0 → 10 over 2 s (Λ = 10), jump to 0 for 1 s (a pause), jump to 4 for 1 s.
+        let rampJump = try RatePlan(startRatePerSec: 0, targets: [(2 * second, 10, "ramp"), (0, 0, "jump"), (second, 0, "pause"),
+                                                                   (0, 4, "jump"), (second, 4, "hold")])
+        XCTAssertEqual(rampJump.totalExpectedArrivals, 14)
+        XCTAssertEqual(rampJump.time(ofUnitArrival: 10), 2 * second)
+        XCTAssertEqual(rampJump.time(ofUnitArrival: 11), 3 * second + 250_000_000, "no arrival inside the pause")
+        XCTAssertEqual(rampJump.time(ofUnitArrival: 2.5), second, "Λ(1 s) = 1 s² · 5/s² / 2 … = 2.5")
     }
 
     private func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }

@@ -28,6 +28,28 @@ final class UnitsTests: XCTestCase {
         XCTAssertNil(Units.parseCount("1.5"))
     }
 
+    /// Only plain decimals: Swift's Double(_:) would read `0x10` as 16, `1e3` as 1000, and take
+    /// `nan`, `inf`, `+5` and hex floats; none of those is what a user means by a rate or a duration.
+    func testOnlyPlainDecimalNumbersAreAccepted() {
+        let refused = ["0x10", "0X10", "0x1p4", "1e3", "1E3", "2e-1", "nan", "NaN", "inf", "infinity", "+5", "-5", " 5", "5 ", "1_000",
+                       "١٢", "5.5.5", ".", "", "0x", "٣s", "1e3s", "+1s", " 1s", "1s ", "0x10s", "0b101", "1,5"]
+        for text in refused {
+            XCTAssertNil(Units.parseDecimal(text), text)
+            XCTAssertNil(Units.parseRate(text), text)
+            XCTAssertNil(Units.parseCount(text), text)
+            XCTAssertNil(Units.parseDuration(text), text)
+            XCTAssertNil(Units.parseWhole(text), text)
+        }
+        XCTAssertEqual(Units.parseDecimal(".5"), 0.5)
+        XCTAssertEqual(Units.parseDecimal("2."), 2)
+        XCTAssertEqual(Units.parseDecimal("007"), 7)
+        XCTAssertEqual(Units.parseWhole("18446744073709551615"), .max)
+        XCTAssertNil(Units.parseWhole("18446744073709551616"))
+        XCTAssertNil(Units.parseWhole("1.0"))
+        XCTAssertEqual(Units.parseRate("1.5k"), 1500)
+        XCTAssertEqual(Units.parseDuration("1.5h"), 5_400_000_000_000)
+    }
+
     func testFormatDurationRoundTrips() {
         for ns: UInt64 in [1_000_000_000, 90_000_000_000, 5_400_000_000_000, 500_000_000, 1_500_000_000, 250_000, 3_601_000_000_000] {
             XCTAssertEqual(Units.parseDuration(Units.formatDuration(ns)), ns, Units.formatDuration(ns))

@@ -22,7 +22,7 @@ public struct LoadRun {
         do {
             url = try TargetURL(parsing: options.url)
         } catch {
-            throw UsageError("URL", "'\(options.url)': \(error)")
+            throw UsageError("URL", "'\(TargetURL.printable(options.url))': \(error)")
         }
         if options.workload.isOpenAI {
             // vLLM users give the base URL (http://host:8000, or …/v1); the endpoint is implied.
@@ -33,12 +33,20 @@ public struct LoadRun {
         }
         self.url = url
         plan = try options.ratePlan()
+        // Checked before the first request (and before discovery): a log that cannot be written is
+        // a usage error, not a surprise at the end of the run.
+        if let path = options.requestLogPath {
+            do { requestLog = try RequestLog(path: path) } catch {
+                throw UsageError("--request-log", "cannot write '\(path)': \(errnoDescription((error as? SystemError)?.errno ?? EIO))")
+            }
+        }
         address = try SocketAddress.resolve(host: url.host, port: url.port, probeTimeoutNs: min(options.connectTimeoutNs, 2_000_000_000))
         var headers = options.headers
         if let key = options.apiKey { headers.append(("Authorization", "Bearer \(key)")) }
         if options.workload.isOpenAI {
             let model = try options.model ?? ModelDiscovery.firstModel(address: address, hostHeader: url.hostHeader, headers: headers,
-                                                                       timeoutNs: options.connectTimeoutNs)
+                                                                       timeoutNs: options.connectTimeoutNs,
+                                                                       url: "http://\(url.hostHeader)/v1/models")
             let prompt: String
             if let path = options.promptFile {
                 let bytes = try readFile(path)
@@ -65,7 +73,6 @@ public struct LoadRun {
         }
         let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
         stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo))
-        if let path = options.requestLogPath { requestLog = try RequestLog(path: path) }
         openFileLimit = raiseOpenFileLimit()
         // Three descriptors a process starts with, plus epoll, timerfd and signalfd.
         let usable = openFileLimit.soft > 16 ? openFileLimit.soft - 16 : 0

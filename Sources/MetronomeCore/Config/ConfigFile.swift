@@ -51,8 +51,21 @@ public enum ConfigFile {
         // JSONSerialization gives booleans as NSNumber too; a Bool here is a mistake.
         if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
             let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(double)
+            if double == double.rounded() && abs(double) < 1e15 { return String(Int64(double)) }
+            // Options take plain decimals only; Swift prints 0.00001 as "1e-05", so spell it out.
+            let text = String(double)
+            return text.contains("e") ? Format.fixed(double, decimals: 12).trimmingTrailingZeros() : text
         }
         throw UsageError("--config", "key \(key) must be a string or a number")
+    }
+}
+
+extension String {
+    func trimmingTrailingZeros() -> String {
+        guard contains(".") else { return self }
+        var text = self
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 }

@@ -10,6 +10,8 @@ public enum HelpText {
 
     COMMANDS:
       run URL [options]     Run a rate plan against URL (see metronome run --help)
+      report FILE [options] Print the summary and write the HTML report again from a saved
+                            PREFIX_summary.json (see metronome report --help)
       help-options          Print the option table as Markdown (the README's list)
 
     OPTIONS:
@@ -18,10 +20,28 @@ public enum HelpText {
 
     EXIT CODES:
       0    the run completed
-      1    the run could not be carried out (setup failed, or the target was unreachable)
+      1    the run could not be carried out (setup failed, or the target was unreachable), or its
+           report files or request log could not be written
+      2    the run did not measure the server: no request succeeded, or more than half were
+           dropped by the generator or unfinished (with or without --slo)
       3    an SLO check failed (--slo)
-      64   bad usage (a bad flag or value)
-      130  interrupted by SIGINT/SIGTERM (the summary is still printed)
+      64   bad usage (a bad flag, value or URL; an --out or --request-log that cannot be written)
+      130  interrupted by SIGINT/SIGTERM (during the run the summary is still printed)
+
+    """
+
+    public static let report = """
+    OVERVIEW: Print a saved run's summary and write its HTML report again (from PREFIX_summary.json).
+
+    USAGE: metronome report PREFIX_summary.json [--out DIR] [--name PREFIX]
+
+    OPTIONS:
+      --out DIR                 Directory for the HTML report (default: the summary file's directory)
+      --name PREFIX             File name prefix of the report (default: the summary file's PREFIX)
+      -h, --help                Show this help
+
+    EXIT CODES: 0, or 3 when the saved run failed its SLO; 1 when a file cannot be read or written;
+    64 for bad usage.
 
     """
 

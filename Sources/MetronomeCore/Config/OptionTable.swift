@@ -28,23 +28,23 @@ public enum OptionTable {
         OptionSpec(name: "start-rate", value: "R", defaultText: "1", help: "Rate at the start of the first ramp or stage.", group: "Rate plan") { options, text throws(UsageError) in
             options.startRate = try rate(text, "--start-rate", allowZero: true)
         },
-        OptionSpec(name: "stage", value: "D:R", defaultText: "", help: "A stage, k6-style: go linearly to R requests/s over D. Repeat for more stages; replaces --rate/--ramp/--duration.", group: "Rate plan") { options, text throws(UsageError) in
+        OptionSpec(name: "stage", value: "D:R", defaultText: "", help: "A stage, k6-style: go linearly to R requests/s over D (a D of 0s jumps to R at once). Repeat for more stages; replaces --rate/--ramp/--duration.", group: "Rate plan") { options, text throws(UsageError) in
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw UsageError("--stage", "takes DURATION:RATE, e.g. 60s:20 (got '\(text)')") }
-            options.stages.append((try duration(parts[0], "--stage", allowZero: false), try rate(parts[1], "--stage", allowZero: true)))
+            options.stages.append((try duration(parts[0], "--stage", allowZero: true), try rate(parts[1], "--stage", allowZero: true)))
         },
         OptionSpec(name: "arrival", value: "KIND", defaultText: "poisson", help: "Arrival process: `poisson` (exponential gaps, like independent users) or `constant` (even gaps).", group: "Rate plan") { options, text throws(UsageError) in
             guard let kind = ArrivalKind(rawValue: text) else { throw UsageError("--arrival", "must be constant or poisson (got '\(text)')") }
             options.arrival = kind
         },
         OptionSpec(name: "burstiness", value: "K", defaultText: "1", help: "Gamma shape of Poisson gaps, as vLLM's benchmark: 1 is Poisson, below 1 burstier, above 1 smoother.", group: "Rate plan") { options, text throws(UsageError) in
-            guard let value = Double(text), value.isFinite, value > 0, value <= 1000 else {
+            guard let value = Units.parseDecimal(text), value > 0, value <= 1000 else {
                 throw UsageError("--burstiness", "must be a number above 0 (got '\(text)')")
             }
             options.burstiness = value
         },
         OptionSpec(name: "seed", value: "N", defaultText: "42", help: "Seed of the arrival schedule: the same seed gives the same schedule.", group: "Rate plan") { options, text throws(UsageError) in
-            guard let value = UInt64(text) else { throw UsageError("--seed", "must be a whole number from 0 to 2^64-1 (got '\(text)')") }
+            guard let value = Units.parseWhole(text) else { throw UsageError("--seed", "must be a whole number from 0 to 2^64-1 (got '\(text)')") }
             options.seed = value
         },
         OptionSpec(name: "max-connections", value: "N", defaultText: "10000", help: "Cap on open connections; the pool grows on demand up to it.", group: "Connections and time") { options, text throws(UsageError) in
@@ -53,7 +53,7 @@ public enum OptionTable {
         OptionSpec(name: "max-queue", value: "N", defaultText: "100000", help: "Requests that may wait for a connection past the cap; beyond it they are dropped and counted.", group: "Connections and time") { options, text throws(UsageError) in
             options.maxQueue = try count(text, "--max-queue", range: 1...100_000_000)
         },
-        OptionSpec(name: "connect-timeout", value: "D", defaultText: "10s", help: "Per connection attempt.", group: "Connections and time") { options, text throws(UsageError) in
+        OptionSpec(name: "connect-timeout", value: "D", defaultText: "10s", help: "Per connection attempt; before the run, also the whole of model discovery (GET /v1/models: connect, send and answer).", group: "Connections and time") { options, text throws(UsageError) in
             options.connectTimeoutNs = try duration(text, "--connect-timeout", allowZero: false)
         },
         OptionSpec(name: "timeout", value: "D", defaultText: "120s", help: "Per request, from its first byte sent to the last byte of the response.", group: "Connections and time") { options, text throws(UsageError) in
@@ -83,7 +83,7 @@ public enum OptionTable {
             options.maxTokens = try count(text, "--max-tokens", range: 1...10_000_000)
         },
         OptionSpec(name: "temperature", value: "T", defaultText: "0", help: "Sampling temperature of each request.", group: "Workload") { options, text throws(UsageError) in
-            guard let value = Double(text), value.isFinite, value >= 0, value <= 100 else {
+            guard let value = Units.parseDecimal(text), value <= 100 else {
                 throw UsageError("--temperature", "must be a number from 0 to 100 (got '\(text)')")
             }
             options.temperature = value
@@ -92,7 +92,7 @@ public enum OptionTable {
         OptionSpec(name: "no-stream", value: nil, defaultText: "", help: "Ask for whole responses: latency and tokens only.", group: "Workload") { options, _ in options.stream = false },
         OptionSpec(name: "ignore-eos", value: nil, defaultText: "off", help: "Send vLLM's `ignore_eos` and `min_tokens`, so every response has exactly --max-tokens tokens.", group: "Workload") { options, _ in options.ignoreEOS = true },
         OptionSpec(name: "api-key", value: "KEY", defaultText: "", help: "Send `Authorization: Bearer KEY` (never shown in any output).", group: "Workload") { options, text throws(UsageError) in
-            guard !text.isEmpty, !text.utf8.contains(where: { $0 < 0x20 }) else { throw UsageError("--api-key", "must be non-empty printable text") }
+            guard !text.isEmpty, !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw UsageError("--api-key", "must be non-empty printable text") }
             options.apiKey = text
         },
         OptionSpec(name: "unique-prompts", value: nil, defaultText: "on", help: "Start each prompt with a distinct request number, so the server's prefix cache cannot answer it.", group: "Workload") { options, _ in options.uniquePrompts = true },
@@ -107,11 +107,11 @@ public enum OptionTable {
             options.method = text
         },
         OptionSpec(name: "header", value: "'K: V'", defaultText: "", help: "Add a request header; repeatable.", group: "Workload") { options, text throws(UsageError) in
-            guard let colon = text.firstIndex(of: ":") else { throw UsageError("--header", "takes 'Name: value' (got '\(text)')") }
+            guard let colon = text.firstIndex(of: ":") else { throw UsageError("--header", "takes 'Name: value' (got '\(SecretMask.maskedHeaderText(text))')") }
             let name = String(text[..<colon]).trimmingSpaces()
             let value = String(text[text.index(after: colon)...]).trimmingSpaces()
-            guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else { throw UsageError("--header", "has an invalid name in '\(text)'") }
-            guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { throw UsageError("--header", "value may not contain a line break") }
+            guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else { throw UsageError("--header", "has an invalid name in '\(SecretMask.maskedHeaderText(text))'") }
+            guard !value.utf8.contains(where: { ($0 < 0x20 && $0 != 9) || $0 == 0x7F }) else { throw UsageError("--header", "value of \(name) may not contain a line break or control character") }
             options.headers.append((name, value))
         },
         OptionSpec(name: "body", value: "FILE", defaultText: "", help: "Send FILE's bytes as the request body (http workload).", group: "Workload") { options, text throws(UsageError) in
@@ -126,7 +126,7 @@ public enum OptionTable {
             guard text == "hold" || text == "all" else { throw UsageError("--slo-scope", "must be hold or all (got '\(text)')") }
             options.sloScope = text
         },
-        OptionSpec(name: "out", value: "DIR", defaultText: "experiments/runs", help: "Directory for the report files (created if missing).", group: "Output") { options, text throws(UsageError) in
+        OptionSpec(name: "out", value: "DIR", defaultText: "experiments/runs", help: "Directory for the report files (created if missing; checked writable before the first request).", group: "Output") { options, text throws(UsageError) in
             guard !text.isEmpty else { throw UsageError("--out", "needs a directory") }
             options.outDirectory = text
         },

@@ -87,6 +87,12 @@ public struct RunOptions: Sendable {
             var previous = startRate
             var seen: [String: Int] = [:]
             for stage in stages {
+                // A zero-length stage is a jump (k6): it names no stage, the next one starts from it.
+                if stage.durationNs == 0 {
+                    targets.append((0, stage.targetRatePerSec, "jump"))
+                    previous = stage.targetRatePerSec
+                    continue
+                }
                 var name = stage.targetRatePerSec == previous ? "hold" : stage.targetRatePerSec > previous ? "ramp" : "ramp-down"
                 seen[name, default: 0] += 1
                 if seen[name]! > 1 { name += "-\(seen[name]!)" }
@@ -129,7 +135,7 @@ extension RunOptions {
     static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"]
 
     public static func masked(_ header: (name: String, value: String)) -> String {
-        secretHeaders.contains(header.name.lowercased()) ? "\(header.name): ***" : "\(header.name): \(header.value)"
+        SecretMask.isSecretHeader(header.name) ? "\(header.name): ***" : "\(header.name): \(header.value)"
     }
 
     /// The options in force, for the JSON summary and the HTML report: every value resolved, secrets masked.

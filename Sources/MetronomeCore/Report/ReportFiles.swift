@@ -36,6 +36,22 @@ public enum ReportFiles {
         return written
     }
 
+    /// Before the first request: creates `directory` (like `mkdir -p`) and writes, then removes, a
+    /// probe file in it, so an unwritable `--out` is found before the run rather than after it.
+    public static func checkWritable(directory: String, prefix: String) throws {
+        try makeDirectories(directory)
+        let base = directory.isEmpty ? "" : directory.hasSuffix("/") ? directory : directory + "/"
+        let probe = base + ".\(prefix).probe-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ReportFileError(path: directory.isEmpty ? "." : directory, reason: errorText(errno)) }
+        var byte: UInt8 = 0x0A
+        let written = Glibc.write(fd, &byte, 1)
+        let writeError = errno
+        close(fd)
+        unlink(probe)
+        guard written == 1 else { throw ReportFileError(path: directory.isEmpty ? "." : directory, reason: errorText(writeError)) }
+    }
+
     /// `metronome_20261129-092000`: the run's start in local time (as the user's clock reads it,
     /// like Locust's and most tools' file names), to the second.
     public static func defaultPrefix(unixS: Double) -> String {

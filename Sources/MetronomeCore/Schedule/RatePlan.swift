@@ -17,6 +17,7 @@ public enum RatePlanError: Error, Equatable, CustomStringConvertible {
     case noStages
     case negativeRate
     case nonFiniteRate
+    /// Every stage has zero length: the plan would take no time.
     case zeroDuration
     /// The stages add up to more nanoseconds than UInt64 holds (about 584 years).
     case durationOverflow
@@ -28,7 +29,7 @@ public enum RatePlanError: Error, Equatable, CustomStringConvertible {
         case .noStages: "a rate plan needs at least one stage"
         case .negativeRate: "a rate must not be negative"
         case .nonFiniteRate: "a rate must be a finite number"
-        case .zeroDuration: "every stage needs a duration greater than zero"
+        case .zeroDuration: "the stages add up to no time; give at least one stage a duration above 0"
         case .durationOverflow: "the stages add up to more than UInt64 nanoseconds (about 584 years)"
         case .tooManyArrivals: "the plan asks for more than 2^53 requests"
         }
@@ -52,7 +53,10 @@ public struct RatePlan: Sendable, Equatable {
     let segments: [Segment]
 
     /// k6 convention: the rate starts at `startRatePerSec`, and each target moves it linearly
-    /// from the previous target to this one over `durationNs`.
+    /// from the previous target to this one over `durationNs`. A target of zero length is a step:
+    /// the rate jumps to it at once, and the next stage starts from it. It takes no time and offers
+    /// no arrivals, so it becomes no stage of its own (λ is then piecewise linear with a jump, and
+    /// Λ stays continuous, so Λ⁻¹ is unchanged).
     public init(
         startRatePerSec: Double,
         targets: [(durationNs: UInt64, targetRatePerSec: Double, name: String)]
@@ -67,8 +71,11 @@ public struct RatePlan: Sendable, Equatable {
         var startRatePerSec = startRatePerSec
         var startArrivals = 0.0
         for target in targets {
-            guard target.durationNs > 0 else { throw .zeroDuration }
             try Self.check(target.targetRatePerSec)
+            guard target.durationNs > 0 else {
+                startRatePerSec = target.targetRatePerSec
+                continue
+            }
             let (endNs, overflow) = startNs.addingReportingOverflow(target.durationNs)
             guard !overflow else { throw .durationOverflow }
             let segment = Segment(
@@ -85,6 +92,7 @@ public struct RatePlan: Sendable, Equatable {
             startRatePerSec = target.targetRatePerSec
             startArrivals = segment.endArrivals
         }
+        guard !stages.isEmpty else { throw .zeroDuration }
         self.stages = stages
         self.segments = segments
     }

@@ -9,67 +9,103 @@ public struct ModelDiscoveryError: Error, CustomStringConvertible {
 }
 
 public enum ModelDiscovery {
-    /// The first model id of `GET /v1/models`. Blocking, bounded by `timeoutNs`; setup only.
+    /// The most a discovery answer may take, head and body: a model list is a few kB, and a server
+    /// that streams without end must not grow the generator's memory before the run has begun.
+    public static let maxResponseBytes = 1 << 20
+
+    /// The first model id of `GET /v1/models`; setup only. `timeoutNs` bounds the whole exchange
+    /// (connect, send and receive together), so a server that trickles a byte at a time cannot hold
+    /// setup longer than it. `url` names the endpoint in messages.
     public static func firstModel(address: SocketAddress, hostHeader: String, headers: [(name: String, value: String)],
-                                  timeoutNs: UInt64) throws -> String {
-        let (status, body) = try get(path: "/v1/models", address: address, hostHeader: hostHeader, headers: headers, timeoutNs: timeoutNs)
+                                  timeoutNs: UInt64, url: String? = nil) throws -> String {
+        let endpoint = url ?? "http://\(hostHeader)/v1/models"
+        let (status, body) = try get(path: "/v1/models", address: address, hostHeader: hostHeader, headers: headers,
+                                     timeoutNs: timeoutNs, endpoint: endpoint)
         let hint = "; pass --model NAME"
         guard status == 200 else {
-            throw ModelDiscoveryError(message: "GET /v1/models on \(address) answered HTTP \(status)\(hint)")
+            throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) answered HTTP \(status)\(hint)")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let data = object["data"] as? [[String: Any]], let id = data.first?["id"] as? String, !id.isEmpty else {
-            throw ModelDiscoveryError(message: "GET /v1/models on \(address) did not list a model id\(hint)")
+            throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) did not list a model id\(hint)")
         }
         return id
     }
 
-    /// One GET on a fresh connection with `Connection: close`, read with the load path's parser.
+    /// One GET on a fresh non-blocking connection with `Connection: close`, read with the load
+    /// path's parser. Every wait is a `poll` bounded by what is left of the one deadline.
     static func get(path: String, address: SocketAddress, hostHeader: String, headers: [(name: String, value: String)],
-                    timeoutNs: UInt64) throws -> (status: Int, body: [UInt8]) {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket", errno: errno) }
-        defer { closeDescriptor(fd) }
-        var timeout = timeval(tv_sec: Int(timeoutNs / 1_000_000_000), tv_usec: Int(timeoutNs % 1_000_000_000 / 1000))
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var storage = address.storage
-        let connected = withUnsafePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
+                    timeoutNs: UInt64, endpoint: String, maxBytes: Int = maxResponseBytes) throws -> (status: Int, body: [UInt8]) {
+        let deadlineNs = monotonicNs() &+ timeoutNs
+        let timedOut = ModelDiscoveryError(message: "GET \(endpoint) (\(address)): no complete answer within \(Units.formatDuration(timeoutNs)) (--connect-timeout bounds the whole exchange); pass --model NAME")
+        let fd: Int32
+        switch startConnect(to: address) {
+        case .connected(let descriptor): fd = descriptor
+        case .inProgress(let descriptor): fd = descriptor
+        case .failed(let code):
+            throw ModelDiscoveryError(message: "cannot connect to \(address) to ask GET \(endpoint): \(errnoDescription(code)); pass --model NAME or check the URL")
         }
-        guard connected == 0 else {
-            throw ModelDiscoveryError(message: "cannot connect to \(address) to ask GET /v1/models: \(errnoDescription(errno)); pass --model NAME or check the URL")
+        defer { closeDescriptor(fd) }
+        guard wait(fd, for: Int16(POLLOUT), deadlineNs: deadlineNs) else { throw timedOut }
+        let connectError = pendingSocketError(fd)
+        guard connectError == 0 else {
+            throw ModelDiscoveryError(message: "cannot connect to \(address) to ask GET \(endpoint): \(errnoDescription(connectError)); pass --model NAME or check the URL")
         }
         let request = RequestTemplate(method: "GET", target: path, hostHeader: hostHeader,
                                       headers: headers + [("Connection", "close")], body: nil)
         var offset = 0
         while offset < request.count {
-            guard case .bytes(let n) = writeSome(fd, request.bytes.baseAddress! + offset, request.count - offset) else {
-                throw ModelDiscoveryError(message: "GET /v1/models on \(address): the connection failed while sending")
+            switch writeSome(fd, request.bytes.baseAddress! + offset, request.count - offset) {
+            case .bytes(let n): offset += n
+            case .wouldBlock: guard wait(fd, for: Int16(POLLOUT), deadlineNs: deadlineNs) else { throw timedOut }
+            case .endOfFile, .failed:
+                throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)): the connection failed while sending; pass --model NAME")
             }
-            offset += n
         }
         var parser = ResponseParser()
         parser.begin(isHeadRequest: false)
         var sink = CollectingSink()
         var buffer = [UInt8](repeating: 0, count: 16384)
+        var received = 0
         while true {
             let result = buffer.withUnsafeMutableBytes { readSome(fd, $0.baseAddress!, $0.count) }
             let step: ParseStep
             switch result {
             case .bytes(let n):
+                received += n
+                guard received <= maxBytes else {
+                    throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)): the answer exceeds \(maxBytes / 1024) KiB, more than a model list needs; pass --model NAME")
+                }
                 step = buffer.withUnsafeBytes { parser.parse(UnsafeRawBufferPointer(rebasing: $0.prefix(n)), into: &sink) }
             case .endOfFile:
                 step = parser.endOfInput(into: &sink)
-            case .wouldBlock, .failed:
-                throw ModelDiscoveryError(message: "GET /v1/models on \(address): no complete answer within \(Units.formatDuration(timeoutNs)); pass --model NAME")
+            case .wouldBlock:
+                guard wait(fd, for: Int16(POLLIN), deadlineNs: deadlineNs) else { throw timedOut }
+                continue
+            case .failed(let code):
+                throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)): \(errnoDescription(code)) while reading the answer; pass --model NAME")
             }
             switch step {
             case .needMore: continue
             case .complete: return (parser.status, sink.body)
             case .failed(let error):
-                throw ModelDiscoveryError(message: "GET /v1/models on \(address): malformed HTTP response (\(error)); pass --model NAME")
+                throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)): malformed HTTP response (\(error)); pass --model NAME")
             }
+        }
+    }
+
+    /// Waits until `fd` is ready for `events` (or has an error or hang-up, which the next call
+    /// reports); false once the deadline has passed.
+    static func wait(_ fd: Int32, for events: Int16, deadlineNs: UInt64) -> Bool {
+        while true {
+            let now = monotonicNs()
+            guard now < deadlineNs else { return false }
+            // Rounded up, so a wait never ends just short of the deadline and spins.
+            let leftMs = Int32(min((deadlineNs - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, leftMs)
+            if ready > 0 { return true }
+            if ready < 0 && currentErrno() != EINTR { return false }
         }
     }
 }
