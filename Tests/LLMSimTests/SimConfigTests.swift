@@ -1,4 +1,5 @@
 // The flag table: every flag parses, errors name the flag as metronome's do, durations and fractions read right.
+import Foundation
 import XCTest
 @testable import LLMSim
 import MetronomeCore
@@ -126,5 +127,25 @@ final class SimConfigTests: XCTestCase {
             XCTAssertEqual(exit.text, SimConfig.helpText)
         }
         XCTAssertThrowsError(try SimConfig.parse(arguments: ["--version"])) { XCTAssertEqual(($0 as? SimConfigExit)?.text, SimConfig.version) }
+    }
+
+    /// The binary as a user runs it: bad usage is `error: …` on stderr and exit 64, as metronome's.
+    func testBadUsageExits64WithMetronomesWording() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("llmsim")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no llmsim binary beside the tests") }
+        for (arguments, message) in [(["--port", "70000"], "error: --port must be a whole number from 0 to 65535 (got '70000')\n"),
+                                     (["--keep-alive-timeout"], "error: --keep-alive-timeout needs a value (D)\n")] {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 64, "\(arguments)")
+            XCTAssertEqual(text, message)
+        }
     }
 }
