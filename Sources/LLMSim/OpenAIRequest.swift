@@ -37,7 +37,9 @@ func decodeCompletionRequest(isChat: Bool, body: UnsafeRawBufferPointer, model: 
     do {
         parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
     } catch {
-        return .failure(.badRequest("JSON decode error: the body is not valid JSON"))
+        // Foundation names what it could not read, e.g. "Number 1e400 is not representable".
+        let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String).map { " (\($0))" } ?? ""
+        return .failure(.badRequest("JSON decode error: the body is not valid JSON\(detail)"))
     }
     guard let object = parsed as? [String: Any] else {
         return .failure(.badRequest("The body must be a JSON object"))
@@ -59,28 +61,46 @@ private func validate(_ object: [String: Any], isChat: Bool, model: String, maxM
         }
     }
     let promptTokens = isChat ? try chatPromptTokens(object["messages"]) : try completionPromptTokens(object["prompt"])
+    if promptTokens > maxModelLen { throw promptTooLong(promptTokens, maxModelLen) }
 
+    // vLLM's wording (entrypoints' input validation). Every count is range-checked first: the
+    // comparison is `maxTokens > maxModelLen - promptTokens`, never a sum a client can overflow.
     let maxTokensKey = isChat && present(object["max_completion_tokens"]) != nil ? "max_completion_tokens" : "max_tokens"
     let maxTokens: Int
     if let value = present(object[maxTokensKey]) {
-        guard let n = integer(value) else { throw APIError.badRequest("\(maxTokensKey): Input should be a valid integer") }
-        guard n >= 1 else { throw APIError.badRequest("\(maxTokensKey) must be at least 1, got \(n).") }
-        maxTokens = n
+        let tooLarge = { (text: String) in
+            APIError.badRequest("'max_tokens' or 'max_completion_tokens' is too large: \(text). This model's maximum context length is "
+                + "\(maxModelLen) tokens and your request has \(promptTokens) input tokens (\(text) > \(maxModelLen) - \(promptTokens)).")
+        }
+        switch integerField(value) {
+        case .invalid: throw APIError.badRequest("\(maxTokensKey): Input should be a valid integer")
+        case .fractional: throw APIError.badRequest("\(maxTokensKey): Input should be a valid integer, got a number with a fractional part")
+        case .outOfRange(let text, negative: true): throw APIError.badRequest("max_tokens must be at least 1, got \(text).")
+        case .outOfRange(let text, negative: false): throw tooLarge(text)
+        case .value(let n):
+            guard n >= 1 else { throw APIError.badRequest("max_tokens must be at least 1, got \(n).") }
+            guard n <= maxModelLen - promptTokens else { throw tooLarge("\(n)") }
+            maxTokens = n
+        }
     } else {
+        guard promptTokens < maxModelLen else { throw promptTooLong(promptTokens, maxModelLen) }
         maxTokens = maxModelLen - promptTokens
-    }
-    if maxTokens < 1 || promptTokens + maxTokens > maxModelLen {
-        throw APIError.badRequest(
-            "This model's maximum context length is \(maxModelLen) tokens. However, you requested \(promptTokens + max(maxTokens, 1)) tokens "
-                + "(\(promptTokens) in the messages, \(max(maxTokens, 1)) in the completion). Please reduce the length of the messages or completion.")
     }
 
     var minTokens = 0
     if let value = present(object["min_tokens"]) {
-        guard let n = integer(value), n >= 0 else { throw APIError.badRequest("min_tokens must be an integer ≥ 0") }
-        guard n <= maxTokens else { throw APIError.badRequest("min_tokens must be less than or equal to max_tokens=\(maxTokens), got \(n).") }
-        minTokens = n
+        switch integerField(value) {
+        case .invalid, .fractional: throw APIError.badRequest("min_tokens: Input should be a valid integer")
+        case .outOfRange(let text, let negative):
+            throw APIError.badRequest(negative ? "min_tokens must be greater than or equal to 0, got \(text)."
+                                               : "min_tokens must be less than or equal to max_tokens=\(maxTokens), got \(text).")
+        case .value(let n):
+            guard n >= 0 else { throw APIError.badRequest("min_tokens must be greater than or equal to 0, got \(n).") }
+            guard n <= maxTokens else { throw APIError.badRequest("min_tokens must be less than or equal to max_tokens=\(maxTokens), got \(n).") }
+            minTokens = n
+        }
     }
+    try checkSampling(object)
     let ignoreEos = try flag(object, "ignore_eos")
     let stream = try flag(object, "stream")
     var includeUsage = false
@@ -133,13 +153,41 @@ private func completionPromptTokens(_ value: Any?) throws -> Int {
     if items.allSatisfy({ $0 is String }) {
         return max(1, items.reduce(0) { $0 + estimatedTokens($1 as! String) })
     }
-    if items.allSatisfy({ integer($0) != nil }) { return items.count }
+    if items.allSatisfy(isTokenID) { return items.count }
     var tokens = 0
     for item in items {
-        guard let ids = item as? [Any], !ids.isEmpty, ids.allSatisfy({ integer($0) != nil }) else { throw invalid }
+        guard let ids = item as? [Any], !ids.isEmpty, ids.allSatisfy(isTokenID) else { throw invalid }
         tokens += ids.count
     }
     return max(1, tokens)
+}
+
+/// The sampling numbers llmsim does not use but vLLM checks (`SamplingParams._verify_args`), so a
+/// request vLLM refuses is refused here too, in its words.
+private func checkSampling(_ object: [String: Any]) throws {
+    if let value = present(object["n"]) {
+        switch integerField(value) {
+        case .invalid, .fractional: throw APIError.badRequest("n: Input should be a valid integer")
+        case .outOfRange(let text, _): throw APIError.badRequest("n must be 1 (llmsim answers one choice), got \(text).")
+        case .value(let n):
+            guard n >= 1 else { throw APIError.badRequest("n must be at least 1, got \(n).") }
+            guard n == 1 else { throw APIError.badRequest("n must be 1 (llmsim answers one choice), got \(n).") }
+        }
+    }
+    if let value = present(object["temperature"]) {
+        guard let (temperature, text) = floatField(value) else { throw APIError.badRequest("temperature: Input should be a valid number") }
+        guard temperature.isFinite else { throw APIError.badRequest("temperature: Input should be a finite number") }
+        guard temperature >= 0 else { throw APIError.badRequest("temperature must be non-negative, got \(text).") }
+    }
+    if let value = present(object["top_p"]) {
+        guard let (topP, text) = floatField(value) else { throw APIError.badRequest("top_p: Input should be a valid number") }
+        guard topP > 0 && topP <= 1 else { throw APIError.badRequest("top_p must be in (0, 1], got \(text).") }
+    }
+}
+
+private func promptTooLong(_ promptTokens: Int, _ maxModelLen: Int) -> APIError {
+    .badRequest("This model's maximum context length is \(maxModelLen) tokens. However, your request has \(promptTokens) input tokens. "
+        + "Please reduce the length of the input messages.")
 }
 
 private func flag(_ object: [String: Any], _ key: String) throws -> Bool {
@@ -154,19 +202,9 @@ private func present(_ value: Any?) -> Any? {
     return value
 }
 
-/// An integer, or a float with no fractional part (pydantic's lax mode); never a boolean.
-private func integer(_ value: Any) -> Int? {
-    guard let number = value as? NSNumber, !isBoolean(number) else { return nil }
-    let type = String(cString: number.objCType)
-    if type == "d" || type == "f" {
-        let double = number.doubleValue
-        guard double.rounded() == double, abs(double) < 1e15 else { return nil }
-        return Int(double)
-    }
-    return number.intValue
-}
-
-/// Foundation on Linux parses `true`/`false` as NSNumbers whose objCType is "c".
-private func isBoolean(_ number: NSNumber) -> Bool {
-    String(cString: number.objCType) == "c"
+/// A token id: any whole number (the count of ids is what matters here, never their values).
+private func isTokenID(_ value: Any) -> Bool {
+    if case .value = integerField(value) { return true }
+    if case .outOfRange = integerField(value) { return true }
+    return false
 }

@@ -237,12 +237,14 @@ struct RequestParser {
         let value = p + valueStart
         let valueLength = valueEnd - valueStart
         if equalsIgnoringCase(name, nameLength, "content-length") {
-            guard valueLength > 0, valueLength <= 18 else { return .badContentLength }
+            guard valueLength > 0 else { return .badContentLength }
             var length = 0
             for k in 0..<valueLength {
                 let digit = value[k] &- 0x30
                 guard digit < 10 else { return .badContentLength }
-                length = length * 10 + Int(digit)
+                // Any number of digits is valid HTTP; past 10^17 the value stops growing (it is
+                // only compared with the body limit, and 413 follows) instead of overflowing.
+                if length < 100_000_000_000_000_000 { length = length * 10 + Int(digit) }
             }
             if head.contentLength >= 0 && head.contentLength != length { return .conflictingLength }
             head.contentLength = length
@@ -271,8 +273,8 @@ struct RequestParser {
         var i = start
         var size = 0
         while i < end, let digit = hexValue(p[i]) {
-            guard i - start < 15 else { return nil }
-            size = size << 4 | digit
+            // Leading zeros are allowed; past 2^56 the size stops growing (413 follows).
+            if size < 1 << 56 { size = size << 4 | digit }
             i += 1
         }
         guard i > start else { return nil }

@@ -27,8 +27,12 @@ extension ServerLoop {
             return
         }
         let c = slab.slot(entry.slot)
-        guard c.pointee.ticket == entry.ticket, c.pointee.phase == .running else { return }
-        emitToken(entry.slot, atNs: entry.deadlineNs)
+        guard c.pointee.ticket == entry.ticket else { return }
+        switch c.pointee.phase {
+        case .running: emitToken(entry.slot, atNs: entry.deadlineNs)
+        case .reading: closeIfIdle(entry.slot)
+        default: return
+        }
     }
 
     /// Token `sentTokens` leaves at model time `tNs` (its deadline, not the clock, so lateness of

@@ -126,6 +126,26 @@ final class ServerLoop {
             return
         }
         counters.add(.connectionsAccepted)
+        armIdleTimer(slot)
+    }
+
+    /// Starts the keep-alive clock of a connection with no request in progress: when it runs
+    /// out and the connection is still idle, it is closed (`closeIfIdle`). Bumping the ticket
+    /// cancels the previous idle deadline; a token deadline is never pending in `.reading`.
+    func armIdleTimer(_ slot: UInt32) {
+        guard config.keepAliveTimeoutNs > 0 else { return }
+        let c = slab.slot(slot)
+        c.pointee.ticket &+= 1
+        timers.push(TimerEntry(deadlineNs: nowNs &+ config.keepAliveTimeoutNs, slot: slot, ticket: c.pointee.ticket))
+    }
+
+    /// Closes a connection whose keep-alive time ran out, unless a request has begun since:
+    /// any byte of one (a partial head counts, as in uvicorn) keeps it open.
+    func closeIfIdle(_ slot: UInt32) {
+        let c = slab.slot(slot)
+        guard c.pointee.phase == .reading, c.pointee.parser.isIdle, c.pointee.input.isEmpty, c.pointee.output.isEmpty else { return }
+        counters.add(.idleClosed)
+        close(slot)
     }
 
     private func connectionEvent(_ event: PollEvent) {
@@ -212,6 +232,7 @@ final class ServerLoop {
             return .closed
         }
         c.pointee.phase = .reading
+        armIdleTimer(slot)
         return .drained
     }
 

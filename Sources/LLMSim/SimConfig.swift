@@ -1,6 +1,7 @@
 // What llmsim simulates: address, model name, the time model, faults, limits. Durations in ns.
+import MetronomeCore
 
-/// Every flag of `llmsim --help`, with its default. Build one with `SimConfig()` and set fields,
+/// Every option of `llmsim --help`, with its default. Build one with `SimConfig()` and set fields,
 /// or from a command line with `SimConfig.parse(arguments:)`.
 ///
 /// Time model (continuous batching, as vLLM schedules):
@@ -20,6 +21,9 @@ public struct SimConfig: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port: UInt16 = 8000
     public var model = "llmsim"
+    /// An idle keep-alive connection (no request in progress) is closed after this; 0 never.
+    /// 5 s is uvicorn's default `--timeout-keep-alive`, which vLLM's server inherits.
+    public var keepAliveTimeoutNs: UInt64 = 5_000_000_000
 
     public var ttftNs: UInt64 = 30_000_000
     public var prefillPerTokenNs: UInt64 = 100_000
@@ -50,31 +54,24 @@ public struct SimConfig: Sendable, Equatable {
     public init() {}
 
     /// Checks the combinations a flag table cannot: the freeze pair, capacities.
-    public func validated() throws -> SimConfig {
-        if maxNumSeqs < 1 { throw SimConfigError("--max-num-seqs must be at least 1, got \(maxNumSeqs)") }
+    public func validated() throws(UsageError) -> SimConfig {
+        if maxNumSeqs < 1 { throw UsageError("--max-num-seqs", "must be at least 1 (got \(maxNumSeqs))") }
         if (freezeEveryNs == 0) != (freezeForNs == 0) {
-            throw SimConfigError("--freeze-every and --freeze-for go together: give both, or neither")
+            throw UsageError("--freeze-every", "and --freeze-for go together: give both, or neither")
         }
         if freezeEveryNs > 0 && freezeForNs >= freezeEveryNs {
-            throw SimConfigError("--freeze-for (\(formatDuration(freezeForNs))) must be shorter than --freeze-every (\(formatDuration(freezeEveryNs)))")
+            throw UsageError("--freeze-for", "(\(formatDuration(freezeForNs))) must be shorter than --freeze-every (\(formatDuration(freezeEveryNs)))")
         }
         if let waiting = rejectWhenWaiting, waiting < 0 {
-            throw SimConfigError("--reject-when-waiting must be 0 or more, got \(waiting)")
+            throw UsageError("--reject-when-waiting", "must be 0 or more (got \(waiting))")
         }
-        if maxBodyBytes < 1 { throw SimConfigError("--max-body-bytes must be at least 1") }
-        if maxModelLen < 2 { throw SimConfigError("--max-model-len must be at least 2") }
-        if model.isEmpty { throw SimConfigError("--model must not be empty") }
-        if !(jitter >= 0) || !jitter.isFinite { throw SimConfigError("--jitter must be 0 or more") }
-        if !(batchItlSlope >= 0) || !batchItlSlope.isFinite { throw SimConfigError("--batch-itl-slope must be 0 or more") }
+        if maxBodyBytes < 1 { throw UsageError("--max-body-bytes", "must be at least 1") }
+        if maxModelLen < 2 { throw UsageError("--max-model-len", "must be at least 2") }
+        if model.isEmpty { throw UsageError("--model", "must not be empty") }
+        if !(jitter >= 0) || !jitter.isFinite { throw UsageError("--jitter", "must be 0 or more") }
+        if !(batchItlSlope >= 0) || !batchItlSlope.isFinite { throw UsageError("--batch-itl-slope", "must be 0 or more") }
         return self
     }
-}
-
-/// Bad usage: the message names the flag and what it accepts. `main` exits 64 on it.
-public struct SimConfigError: Error, CustomStringConvertible, Equatable, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
 
 /// `--help` or `--version` was given: print the text and exit 0.

@@ -3,7 +3,7 @@ import Synchronization
 
 enum SimCounter: Int, CaseIterable {
     case connectionsAccepted, connectionsClosed, requests, completions, tokensSent, responses
-    case errorsInjected, rejected, drops, freezeHolds, badRequests, clientAborts, running, waiting
+    case errorsInjected, rejected, drops, freezeHolds, badRequests, clientAborts, running, waiting, idleClosed
 }
 
 /// One writer (the loop) does a relaxed load and store, ~5 ns and no locked instruction; readers
@@ -62,6 +62,8 @@ public struct SimStats: Sendable, Equatable, CustomStringConvertible {
     public var clientAborts: UInt64
     public var running: UInt64
     public var waiting: UInt64
+    /// Keep-alive connections closed by --keep-alive-timeout.
+    public var idleClosed: UInt64
 
     init(_ counters: SimCounters) {
         connectionsAccepted = counters.value(.connectionsAccepted)
@@ -78,12 +80,13 @@ public struct SimStats: Sendable, Equatable, CustomStringConvertible {
         clientAborts = counters.value(.clientAborts)
         running = counters.value(.running)
         waiting = counters.value(.waiting)
+        idleClosed = counters.value(.idleClosed)
     }
 
     public var description: String {
         "connections \(connectionsAccepted) accepted / \(connectionsClosed) closed, requests \(requests), "
             + "completions \(completions), tokens \(tokensSent), responses \(responses), injected errors \(errorsInjected), "
             + "rejected \(rejected), drops \(drops), freeze holds \(freezeHolds), bad requests \(badRequests), "
-            + "client aborts \(clientAborts), running \(running), waiting \(waiting)"
+            + "client aborts \(clientAborts), idle closes \(idleClosed), running \(running), waiting \(waiting)"
     }
 }

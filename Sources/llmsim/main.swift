@@ -10,6 +10,7 @@ do {
     writeStandardOutput(exit.text + "\n")
     Glibc.exit(0)
 } catch {
+    // UsageError, worded as metronome's; exit 64 (EX_USAGE) as metronome does.
     writeStandardError("error: \(error)\n")
     Glibc.exit(64)
 }

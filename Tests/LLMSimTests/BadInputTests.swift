@@ -29,6 +29,7 @@ final class BadInputTests: XCTestCase {
             ("/v1/completions", #"{"prompt": "hi", "max_tokens": 2.5}"#, 400, "max_tokens"),
             ("/v1/completions", #"{"prompt": "hi", "max_tokens": true}"#, 400, "max_tokens"),
             ("/v1/completions", #"{"prompt": "hi", "max_tokens": 100000}"#, 400, "maximum context length"),
+            ("/v1/completions", #"{"prompt": "hi", "max_tokens": 9223372036854775807}"#, 400, "maximum context length"),
             ("/v1/completions", #"{"prompt": "hi", "max_tokens": 5, "min_tokens": 6}"#, 400, "min_tokens"),
             ("/v1/completions", #"{"prompt": "hi", "stream": "yes"}"#, 400, "stream"),
             ("/v1/completions", #"{"prompt": "hi", "stream_options": {"include_usage": true}}"#, 400, "stream=True"),
@@ -74,6 +75,62 @@ final class BadInputTests: XCTestCase {
             let chunked = try RawClient(port: server.port)
             chunked.send("POST /v1/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "20\r\n" + String(repeating: "y", count: 32) + "\r\n", count: 5))
             assertError(chunked.readResponse(), 413)
+        }
+    }
+
+    /// Issue 9, item 1: `max_tokens` 2^63−1 trapped on `promptTokens + maxTokens` and killed the
+    /// server; 2^63 came back as −2^63. Each now gets a 400 quoting the client's digits, on both
+    /// endpoints, and the same connection (and a new one) still serves.
+    func testHugeNumbersGet400AndTheServerKeepsServing() throws {
+        let cases: [(String, String)] = [
+            ("9223372036854775807", "is too large: 9223372036854775807. This model's maximum context length is 8192 tokens"),
+            ("9223372036854775808", "is too large: 9223372036854775808."),
+            ("18446744073709551616", "is too large: 18446744073709551616."),
+            ("-9223372036854775809", "max_tokens must be at least 1, got -9223372036854775809."),
+            ("-5", "max_tokens must be at least 1, got -5."),
+            ("2.5", "got a number with a fractional part"),
+            ("1e400", "JSON decode error"),
+            ("1e30", "is too large: 1e+30."),
+        ]
+        try withServer(quickConfig()) { server in
+            let client = try RawClient(port: server.port)
+            for (number, text) in cases {
+                client.send(post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"max_tokens":\#(number)}"#))
+                assertError(client.readResponse(), 400, containing: text)
+                client.send(post("/v1/completions", #"{"prompt":"hi","max_tokens":\#(number)}"#))
+                assertError(client.readResponse(), 400, containing: text)
+            }
+            client.send(post("/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":9223372036854775807}"#))
+            assertError(client.readResponse(), 400, containing: "is too large: 9223372036854775807.")
+            client.send(post("/v1/chat/completions", chatBody(maxTokens: 2)))
+            XCTAssertEqual(client.readResponse().status, 200, "the same connection still serves")
+            let fresh = try RawClient(port: server.port)
+            fresh.send(post("/v1/completions", #"{"prompt":"hi","max_tokens":2}"#))
+            XCTAssertEqual(fresh.readResponse().status, 200, "and a new one")
+            XCTAssertFalse(server.hasFinished)
+        }
+    }
+
+    /// Framing numbers of any length: HTTP allows leading zeros, and a length past every limit
+    /// is 413 (it used to be 400 past 18 digits, and 15 hex digits for a chunk).
+    func testLongContentLengthsAndChunkSizesAreReadWithoutOverflow() throws {
+        try withServer(quickConfig { $0.maxBodyBytes = 4096 }) { server in
+            let body = chatBody(maxTokens: 2)
+            let client = try RawClient(port: server.port)
+            client.send("POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 0000000000000000000000\(body.utf8.count)\r\n\r\n\(body)")
+            XCTAssertEqual(client.readResponse().status, 200)
+            client.send("POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000000000"
+                + String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n")
+            XCTAssertEqual(client.readResponse().status, 200)
+            for huge in ["Content-Length: 99999999999999999999999999", "Content-Length: 9223372036854775808"] {
+                let c = try RawClient(port: server.port)
+                c.send("POST /v1/completions HTTP/1.1\r\n\(huge)\r\n\r\n")
+                assertError(c.readResponse(), 413)
+            }
+            let chunked = try RawClient(port: server.port)
+            chunked.send("POST /v1/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffffffff\r\n")
+            assertError(chunked.readResponse(), 413)
+            XCTAssertFalse(server.hasFinished)
         }
     }
 

@@ -57,30 +57,40 @@ public enum HelpText {
           metronome run http://HOST:8000 --start-rate 0 --stage 60s:20 --stage 10m:20 --stage 30s:0
 
         """
-        for group in OptionTable.groups {
+        out += optionSections(OptionTable.run, groups: OptionTable.groups)
+        out += "\n  -h, --help                Show this help\n"
+        return out
+    }
+
+    /// One block per group: the group's name in capitals, then each option with its placeholder,
+    /// help and default, wrapped at 100 columns. Every command's `--help` lists options this way.
+    public static func optionSections<Options>(_ table: [OptionSpec<Options>], groups: [String]) -> String {
+        var out = ""
+        for group in groups {
             out += "\n\(group.uppercased()):\n"
-            for spec in OptionTable.run where spec.group == group {
+            for spec in table where spec.group == group {
                 let left = "  " + spec.flag + (spec.value.map { " " + $0 } ?? "")
                 var help = spec.help.replacingBackticks()
                 if !spec.defaultText.isEmpty { help += " (default: \(spec.defaultText))" }
                 out += wrap(left: left, text: help, leftWidth: 28, width: 100)
             }
         }
-        out += "\n  -h, --help                Show this help\n"
         return out
     }
 
     /// The option table in Markdown, as the README shows it.
-    public static var markdown: String {
+    public static var markdown: String { markdown(OptionTable.run) }
+
+    public static func markdown<Options>(_ table: [OptionSpec<Options>]) -> String {
         var out = "| option | default | meaning |\n| --- | --- | --- |\n"
-        for spec in OptionTable.run {
+        for spec in table {
             let flag = "`" + spec.flag + (spec.value.map { " " + $0 } ?? "") + "`"
             out += "| \(flag) | \(spec.defaultText.isEmpty ? "" : spec.defaultText) | \(spec.help) |\n"
         }
         return out
     }
 
-    static func wrap(left: String, text: String, leftWidth: Int, width: Int) -> String {
+    public static func wrap(left: String, text: String, leftWidth: Int, width: Int) -> String {
         var lines: [String] = []
         var line = ""
         for word in text.split(separator: " ") {

@@ -1,13 +1,25 @@
 // The one table of `metronome run` options: it drives parsing, `--help` and the README's option list.
 
-public struct OptionSpec: Sendable {
+/// One option of a command's table, generic over the options value it fills in (`RunOptions`
+/// for `metronome run`, `SimConfig` for llmsim), so both get the same parser, errors and help.
+public struct OptionSpec<Options>: Sendable {
     public let name: String
     /// The value's placeholder (`R`, `D`); nil for a flag without a value.
     public let value: String?
     public let defaultText: String
     public let help: String
     public let group: String
-    let apply: @Sendable (inout RunOptions, String) throws(UsageError) -> Void
+    let apply: @Sendable (inout Options, String) throws(UsageError) -> Void
+
+    public init(name: String, value: String?, defaultText: String, help: String, group: String,
+                apply: @escaping @Sendable (inout Options, String) throws(UsageError) -> Void) {
+        self.name = name
+        self.value = value
+        self.defaultText = defaultText
+        self.help = help
+        self.group = group
+        self.apply = apply
+    }
 
     public var flag: String { "--\(name)" }
 }
@@ -15,7 +27,7 @@ public struct OptionSpec: Sendable {
 public enum OptionTable {
     public static let groups = ["Rate plan", "Connections and time", "Workload", "SLOs", "Output"]
 
-    public static let run: [OptionSpec] = [
+    public static let run: [OptionSpec<RunOptions>] = [
         OptionSpec(name: "rate", value: "R", defaultText: "", help: "Target arrival rate in requests/s (fractional allowed, `2k` = 2000). Held for --duration after --ramp.", group: "Rate plan") { options, text throws(UsageError) in
             options.rate = try rate(text, "--rate", allowZero: false)
         },
@@ -205,49 +217,17 @@ public enum OptionTable {
     }
 
     static func parseArguments(_ arguments: [String]) throws(UsageError) -> RunOptions {
-        var options = RunOptions()
         var sawURL = false
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            guard argument.hasPrefix("--") else {
-                if argument.hasPrefix("-") && argument.count > 1 { throw UsageError(argument, "is not an option; see metronome run --help") }
-                guard !sawURL else { throw UsageError("", "more than one URL given ('\(argument)'); options start with --") }
-                options.url = argument
-                sawURL = true
-                continue
-            }
-            var name = String(argument.dropFirst(2))
-            var inlineValue: String?
-            if let equals = name.firstIndex(of: "=") {
-                inlineValue = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
-            }
-            guard let spec = run.first(where: { $0.name == name }) else {
-                throw UsageError("--\(name)", "is not an option of metronome run; see metronome run --help")
-            }
-            if spec.value == nil {
-                guard inlineValue == nil else { throw UsageError(spec.flag, "takes no value") }
-                try spec.apply(&options, "")
-                continue
-            }
-            let value: String
-            if let inlineValue {
-                value = inlineValue
-            } else {
-                guard index < arguments.count else { throw UsageError(spec.flag, "needs a value (\(spec.value!))") }
-                value = arguments[index]
-                index += 1
-            }
-            try spec.apply(&options, value)
+        return try OptionParser.parse(arguments, table: run, into: RunOptions(), command: "metronome run") { options, argument throws(UsageError) in
+            guard !sawURL else { throw UsageError("", "more than one URL given ('\(argument)'); options start with --") }
+            options.url = argument
+            sawURL = true
         }
-        return options
     }
 
     // MARK: Value parsers shared by the table
 
-    static func duration(_ text: String, _ flag: String, allowZero: Bool) throws(UsageError) -> UInt64 {
+    public static func duration(_ text: String, _ flag: String, allowZero: Bool) throws(UsageError) -> UInt64 {
         guard let ns = Units.parseDuration(text), allowZero || ns > 0 else {
             throw UsageError(flag, "must be a duration\(allowZero ? "" : " above 0") such as 500ms, 10s, 2m or 1h30m (got '\(text)')")
         }
@@ -261,7 +241,7 @@ public enum OptionTable {
         return value
     }
 
-    static func count(_ text: String, _ flag: String, range: ClosedRange<Int>) throws(UsageError) -> Int {
+    public static func count(_ text: String, _ flag: String, range: ClosedRange<Int>) throws(UsageError) -> Int {
         guard let value = Units.parseCount(text), range.contains(value) else {
             throw UsageError(flag, "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got '\(text)')")
         }
