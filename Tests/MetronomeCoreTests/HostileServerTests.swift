@@ -126,3 +126,19 @@ final class HostileServerTests: XCTestCase {
         XCTAssertEqual(stats[.idleClosedByClient], 0)
     }
 }
+
+extension HostileServerTests {
+    /// The check made before an idle connection, idle a while, carries a request.
+    func testSpentIdleConnectionIsToldApart() throws {
+        var pair: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair), 0)
+        XCTAssertFalse(idleConnectionIsSpent(pair[0]), "open and quiet: usable")
+        _ = write(pair[1], "x", 1)
+        XCTAssertTrue(idleConnectionIsSpent(pair[0]), "bytes nobody asked for")
+        var byte: UInt8 = 0
+        XCTAssertEqual(read(pair[0], &byte, 1), 1, "the peek left the byte in place")
+        close(pair[1])
+        XCTAssertTrue(idleConnectionIsSpent(pair[0]), "the peer's end of file")
+        close(pair[0])
+    }
+}

@@ -27,6 +27,8 @@ struct ConnectionSlot {
     var intendedNs: UInt64 = 0
     /// `s`: first byte of the request written.
     var sentNs: UInt64 = 0
+    /// When the connection last became idle.
+    var idleSinceNs: UInt64 = 0
     /// Connect, request or idle timeout, absolute. Lists stay sorted by it because every slot in one
     /// list got the same timeout added to a monotonic clock.
     var deadlineNs: UInt64 = 0

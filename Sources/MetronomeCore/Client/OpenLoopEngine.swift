@@ -26,6 +26,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// How long to wait before trying a new connection after the generator's own limits refused one,
     /// unless a connection closes first.
     private static var generatorLimitBackoffNs: UInt64 { 10_000_000 }
+    /// A connection idle this long is checked (one `recv(MSG_PEEK)`) before it carries a request:
+    /// the server's keep-alive timer may have closed it since the loop last looked. Busier pools
+    /// reuse connections sooner and skip the syscall.
+    private static var checkIdleAfterNs: UInt64 { 250_000_000 }
     private static var digitsStride: Int { RequestTemplate.maxSequenceWidth }
 
     private var free = SlotList()
@@ -133,7 +137,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     private mutating func submit(_ request: QueuedRequest, now: UInt64) {
         if idle.head >= 0 && slab.slots[Int(idle.head)].deadlineNs <= now { expireIdle(now) }
-        if let index = slab.popBack(&idle) {
+        while let index = slab.popBack(&idle) {
+            let slot = slab.slots + Int(index)
+            if now &- slot.pointee.idleSinceNs >= Self.checkIdleAfterNs && idleConnectionIsSpent(slot.pointee.fd) {
+                closeSlot(index)
+                stats.live.add(LiveCounter.idleClosedByServer.rawValue)
+                continue
+            }
             send(request, on: index)
             return
         }
@@ -273,6 +283,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             send(request, on: index)
         } else {
             slab.slots[Int(index)].state = .idle
+            slab.slots[Int(index)].idleSinceNs = now
             slab.slots[Int(index)].deadlineNs = config.idleTimeoutNs > 0 ? now &+ config.idleTimeoutNs : .max
             slab.pushBack(index, to: &idle)
         }

@@ -34,6 +34,21 @@ public func pendingSocketError(_ fd: Int32) -> Int32 {
     return code
 }
 
+/// Whether an idle connection can no longer carry a request: the peer's FIN or RST, or bytes nobody
+/// asked for, are waiting. One `recv(MSG_PEEK)`, which leaves the socket as it was.
+public func idleConnectionIsSpent(_ fd: Int32) -> Bool {
+    var byte: UInt8 = 0
+    while true {
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+        if n != 0 && n != 1 {
+            let code = currentErrno()
+            if code == EINTR { continue }
+            return !(code == EAGAIN || code == EWOULDBLOCK)
+        }
+        return true
+    }
+}
+
 @inline(__always)
 public func setNoDelay(_ fd: Int32) {
     var one: Int32 = 1
