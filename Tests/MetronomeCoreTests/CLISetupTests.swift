@@ -9,8 +9,8 @@ extension CLITests {
     /// A server that accepts and never answers holds discovery; SIGINT must end it at once with 130
     /// (SIGINT/SIGTERM used to be blocked for the engine's signalfd from the very start).
     func testSIGINTDuringModelDiscoveryExits130AtOnce() throws {
-        let server = try ScriptedServer(lifetimeS: 15) { fd, server in
-            ScriptedServer.readHead(fd)
+        let server = try DiscoveryServer(lifetimeS: 15) { fd, server in
+            DiscoveryServer.readHead(fd)
             while !server.isStopped { usleep(50_000) }
         }
         defer { server.shutdown() }
@@ -27,8 +27,8 @@ extension CLITests {
     /// An --out or --request-log that cannot be written is a usage error before the first request:
     /// the server sees no request, and the message names the path.
     func testUnwritableOutputsAreRefusedBeforeTheRun() throws {
-        let server = try ScriptedServer { fd, server in
-            ScriptedServer.readHead(fd)
+        let server = try DiscoveryServer { fd, server in
+            DiscoveryServer.readHead(fd)
             _ = server.send(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8))
         }
         defer { server.shutdown() }
@@ -68,9 +68,9 @@ extension CLITests {
     /// One connection, a queue of one and a server that takes 200 ms a request: most arrivals are
     /// dropped by the generator, so the run describes the generator, not the server: exit 2.
     func testRunWithMostRequestsDroppedExits2() throws {
-        let server = try ScriptedServer { fd, server in
+        let server = try DiscoveryServer { fd, server in
             while !server.isStopped {
-                ScriptedServer.readHead(fd)
+                DiscoveryServer.readHead(fd)
                 usleep(200_000)
                 guard server.send(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)) else { return }
             }

@@ -7,14 +7,14 @@ import XCTest
 
 /// A loopback server that runs `script` on each connection (a blocking socket, its own thread) and
 /// stops by itself after `lifetimeS`, so a test against old code that never gives up still ends.
-final class ScriptedServer: @unchecked Sendable {
+final class DiscoveryServer: @unchecked Sendable {
     let listener: Listener
     let stopped = Atomic<Bool>(false)
     let bytesWritten = Atomic<Int>(0)
-    private let script: @Sendable (Int32, ScriptedServer) -> Void
+    private let script: @Sendable (Int32, DiscoveryServer) -> Void
     private let lifetimeS: Double
 
-    init(lifetimeS: Double = 10, script: @escaping @Sendable (Int32, ScriptedServer) -> Void) throws {
+    init(lifetimeS: Double = 10, script: @escaping @Sendable (Int32, DiscoveryServer) -> Void) throws {
         listener = try Listener(host: "127.0.0.1", port: 0)
         self.script = script
         self.lifetimeS = lifetimeS
@@ -66,15 +66,15 @@ final class ScriptedServer: @unchecked Sendable {
 }
 
 final class ModelDiscoveryTests: XCTestCase {
-    func discover(_ server: ScriptedServer, timeoutNs: UInt64) throws -> String {
+    func discover(_ server: DiscoveryServer, timeoutNs: UInt64) throws -> String {
         let address = try SocketAddress.resolve(host: "127.0.0.1", port: server.port)
         return try ModelDiscovery.firstModel(address: address, hostHeader: "127.0.0.1:\(server.port)", headers: [],
                                              timeoutNs: timeoutNs, url: "http://127.0.0.1:\(server.port)/v1/models")
     }
 
     func testAWellBehavedServerNamesItsModel() throws {
-        let server = try ScriptedServer { fd, server in
-            ScriptedServer.readHead(fd)
+        let server = try DiscoveryServer { fd, server in
+            DiscoveryServer.readHead(fd)
             let body = #"{"object":"list","data":[{"id":"m-1","object":"model"}]}"#
             _ = server.send(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
         }
@@ -85,8 +85,8 @@ final class ModelDiscoveryTests: XCTestCase {
     /// A server that trickles its answer a byte every 100 ms never lets a per-read timeout fire; the
     /// one deadline over the whole exchange must end discovery at --connect-timeout (1 s here).
     func testTricklingServerIsCutOffAtTheOverallDeadline() throws {
-        let server = try ScriptedServer(lifetimeS: 8) { fd, server in
-            ScriptedServer.readHead(fd)
+        let server = try DiscoveryServer(lifetimeS: 8) { fd, server in
+            DiscoveryServer.readHead(fd)
             let head = Array("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".utf8)
             var index = 0
             while !server.isStopped {
@@ -109,8 +109,8 @@ final class ModelDiscoveryTests: XCTestCase {
     /// A server that streams a body without end: discovery stops at 1 MiB with a message naming the
     /// URL and the cap, and the server saw the connection closed after little more than that.
     func testEndlessBodyIsCappedAtOneMebibyte() throws {
-        let server = try ScriptedServer(lifetimeS: 8) { fd, server in
-            ScriptedServer.readHead(fd)
+        let server = try DiscoveryServer(lifetimeS: 8) { fd, server in
+            DiscoveryServer.readHead(fd)
             guard server.send(fd, Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)) else { return }
             let chunk = Array("10000\r\n".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 0x10000) + [13, 10]
             // Bounded, so the old code (no cap) ends too: 256 MiB, or the lifetime.
@@ -129,8 +129,8 @@ final class ModelDiscoveryTests: XCTestCase {
 
     /// A server that accepts and never answers: the deadline holds there too.
     func testSilentServerIsCutOffAtTheDeadline() throws {
-        let server = try ScriptedServer(lifetimeS: 8) { fd, server in
-            ScriptedServer.readHead(fd)
+        let server = try DiscoveryServer(lifetimeS: 8) { fd, server in
+            DiscoveryServer.readHead(fd)
             while !server.isStopped { usleep(50_000) }
         }
         defer { server.shutdown() }

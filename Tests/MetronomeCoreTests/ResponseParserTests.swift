@@ -171,6 +171,23 @@ final class ResponseParserTests: XCTestCase {
         XCTAssertEqual(feed(huge, cuts: []).end, .failed(.truncated))
     }
 
+    /// Any three digits 200–999 is a final status, kept as sent (600–999 are unregistered but legal
+    /// syntax); anything else on the status line is a protocol error.
+    func testStatusCodesOfThreeDigitsAreKeptAsSent() {
+        for code in [200, 404, 599, 600, 799, 999] {
+            let text = "HTTP/1.1 \(code) X\r\nContent-Length: 2\r\n\r\nok"
+            checkEverySplit(Array(text.utf8), label: text.debugDescription) { outcome in
+                XCTAssertEqual(outcome.end, .complete(at: text.utf8.count), text.debugDescription)
+                XCTAssertEqual(outcome.status, code)
+                XCTAssertEqual(outcome.heads, [code])
+            }
+        }
+        for line in ["HTTP/1.1 1000 X", "HTTP/1.1 000 X", "HTTP/1.1 9 X", "HTTP/1.1 99 X", "HTTP/1.1 6a0 X", "HTTP/1.1 -20 X", "HTTP/1.1 9999"] {
+            let text = line + "\r\nContent-Length: 2\r\n\r\nok"
+            checkEverySplit(Array(text.utf8), label: text.debugDescription) { XCTAssertEqual($0.end, .failed(.badStatusLine), line) }
+        }
+    }
+
     func testHeadTooLarge() throws {
         let data = try fixture("content-length.txt")  // head is 65 bytes
         checkEverySplit(data, maxHeadBytes: 65, label: "limit 65") { XCTAssertEqual($0.end, .complete(at: 78)) }

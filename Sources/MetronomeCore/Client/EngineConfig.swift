@@ -43,4 +43,9 @@ public struct EngineResult: Sendable {
     public var loopCPUSeconds: Double
     /// Wall clock at the plan's zero, Unix seconds (labels only).
     public var startedAtUnixS: Double
+    /// Times the loop thread was preempted over the run (`ThreadUsage.involuntarySwitches`): with
+    /// `hostLoad`, whether late requests waited for a CPU rather than for a connection.
+    public var loopInvoluntarySwitches = 0
+    /// The host at the run's end.
+    public var hostLoad = HostLoad()
 }

@@ -78,7 +78,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// Runs the plan, then the drain, and returns; the stats hold everything measured.
     /// Consumes the engine: its buffers are released at the end.
     public consuming func run() -> EngineResult {
-        let cpuStart = threadCPUSeconds()
+        let cpuStart = ThreadUsage.current()
         startNs = monotonicNs()
         let startedAtUnixS = wallClockSeconds()
         nextSecondNs = startNs &+ 1_000_000_000
@@ -106,8 +106,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.series.closeSecond(endNs: endNs &- startNs, total: stats.total, live: stats.live)
         releaseEverything()
         return EngineResult(startNs: startNs, planElapsedNs: planEndNs &- startNs, totalElapsedNs: endNs &- startNs,
-                            interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart,
-                            startedAtUnixS: startedAtUnixS)
+                            interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart.cpuSeconds,
+                            startedAtUnixS: startedAtUnixS,
+                            loopInvoluntarySwitches: ThreadUsage.current().since(cpuStart).involuntarySwitches,
+                            hostLoad: HostLoad.current())
     }
 
     // MARK: Schedule
@@ -434,7 +436,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let status = parsers[Int(index)].status
         stats.add(.completed, stage: stage)
         stats.add(.responseBodyBytes, stage: stage, UInt64(parsers[Int(index)].bodyBytes))
-        stats.statusCounts.add(min(max(status, 0), 599))
+        stats.statusCounts.add(min(max(status, 0), RunStats.statusCodeCount - 1))
         var outcome = Outcome.httpError
         if status >= 200 && status < 300 {
             outcome = scanners[Int(index)].finishSuccess(nowNs: now)

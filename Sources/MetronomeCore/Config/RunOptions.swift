@@ -131,9 +131,6 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
 }
 
 extension RunOptions {
-    /// Header names whose values never appear in any report, summary or progress line.
-    static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"]
-
     public static func masked(_ header: (name: String, value: String)) -> String {
         SecretMask.isSecretHeader(header.name) ? "\(header.name): ***" : "\(header.name): \(header.value)"
     }

@@ -5,6 +5,8 @@ public enum HTMLReport {
     static let blue = "#0072B2", orange = "#E69F00", vermillion = "#D55E00", green = "#009E73", purple = "#CC79A7", black = "#000000"
 
     public static func render(_ summary: RunSummary, title: String) -> String {
+        let summary = summary.maskingSecrets()
+        let title = summary.secrets.masked(title)
         let phases = summary.stages.count > 1 ? summary.stages + [summary.total] : [summary.total]
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
@@ -55,6 +57,7 @@ public enum HTMLReport {
         fact("Duration", duration)
         fact("Requests", "\(summary.total.scheduled) scheduled · \(summary.total.succeeded) succeeded · \(fixed(summary.total.errorRate * 100, 2)) % did not succeed")
         fact("Generator", "\(summary.connectionsOpened) connections opened · \(fixed(summary.loopCPUSeconds, 2)) s CPU")
+        fact("Connections", esc(TextReport.connectionsLine(summary)))
         return out + "</dl>\n</header>\n"
     }
 

@@ -14,6 +14,7 @@ public enum JSONReport {
     }
 
     public static func render(_ summary: RunSummary, pretty: Bool = true) -> String {
+        let summary = summary.maskingSecrets()
         var json = JSONWriter(pretty: pretty)
         json.beginObject()
         fields(summary, into: &json, detail: .brief)
@@ -45,10 +46,16 @@ public enum JSONReport {
         phaseFields(summary.total, into: &json, llm: summary.isLLM, detail: detail)
         json.int("connections_opened", summary.connectionsOpened)
         json.int("stale_connection_retries", summary.staleConnectionRetries)
+        json.beginObject("connections")
+        for (key, count) in summary.connectionCounters { json.int(key, count) }
+        json.endObject()
         json.beginObject("status_codes")
         for (status, count) in summary.statusCounts { json.int(String(status), count) }
         json.endObject()
         json.number("generator_cpu_s", summary.loopCPUSeconds, decimals: decimals)
+        json.int("generator_involuntary_switches", summary.loopInvoluntarySwitches)
+        if let load = summary.hostLoad.loadAverage1m { json.number("load_average_1m", load, decimals: 2) } else { json.null("load_average_1m") }
+        json.int("cores", summary.hostLoad.cores)
         json.beginArray("stages")
         for stage in summary.stages {
             json.beginObject()

@@ -22,6 +22,7 @@ public enum LocustCSV {
     /// `PREFIX_stats.csv`: one row for the request (Type = method, Name = path), then Locust's
     /// `Aggregated` row (empty Type). A run has one request, so both rows carry the same numbers.
     public static func stats(_ summary: RunSummary) -> String {
+        let summary = summary.maskingSecrets()
         let request = requestName(summary.target)
         let phase = summary.total
         let requests = phase.scheduled
@@ -64,6 +65,7 @@ public enum LocustCSV {
     /// unfinished requests included: they are requests of the plan that did not succeed. First and
     /// last seen are UTC wall-clock times with milliseconds.
     public static func failures(_ summary: RunSummary) -> String {
+        let summary = summary.maskingSecrets()
         let request = requestName(summary.target)
         var out = failuresHeader + "\r\n"
         for entry in summary.failures {

@@ -164,10 +164,22 @@ public struct RunSummary: Sendable {
     public var interrupted: Bool
     public var stages: [PhaseSummary]
     public var total: PhaseSummary
-    public var connectionsOpened: UInt64
-    public var staleConnectionRetries: UInt64
+    /// The run-wide connection counters (`LiveCounter.summaryKey`), in `LiveCounter` order: the
+    /// `connections` section of every report.
+    public var connectionCounters: [(key: String, count: UInt64)]
+    public var connectionsOpened: UInt64 {
+        get { connectionCounter(.connectionsOpened) }
+        set { setConnectionCounter(.connectionsOpened, newValue) }
+    }
+    public var staleConnectionRetries: UInt64 {
+        get { connectionCounter(.staleConnectionRetries) }
+        set { setConnectionCounter(.staleConnectionRetries, newValue) }
+    }
     public var statusCounts: [(status: Int, count: UInt64)]
     public var loopCPUSeconds: Double
+    /// Preemptions of the loop thread over the run, and the host's load at its end (see `GeneratorHealth`).
+    public var loopInvoluntarySwitches = 0
+    public var hostLoad = HostLoad()
     public var warnings: [String]
     public var targetUnreachable: Bool
     public var series: [SecondSample]
@@ -180,6 +192,8 @@ public struct RunSummary: Sendable {
     public var serviceDistribution: [(percentile: Double, ms: Double)]
     /// The resolved options, secrets masked, in table order; set by the caller.
     public var config: [(key: String, value: String)] = []
+    /// The run's credentials (from the stats), hidden by every writer; never written anywhere.
+    public var secrets = SecretMask()
     /// OpenAI workloads: what was asked, so reports can judge the token counts.
     public var isLLM = false
     public var stream = false
@@ -193,6 +207,38 @@ public struct RunSummary: Sendable {
     /// (latency and TTFT limits); nil without per-request limits.
     public var goodputRps: Double? = nil
     public var sloPassed: Bool { sloChecks.allSatisfy(\.passed) }
+
+    public func connectionCounter(_ counter: LiveCounter) -> UInt64 {
+        connectionCounters.first { $0.key == counter.summaryKey }?.count ?? 0
+    }
+
+    public mutating func setConnectionCounter(_ counter: LiveCounter, _ count: UInt64) {
+        guard let key = counter.summaryKey else { return }
+        if let index = connectionCounters.firstIndex(where: { $0.key == key }) {
+            connectionCounters[index].count = count
+        } else {
+            connectionCounters.append((key, count))
+        }
+    }
+
+    /// What `GeneratorHealth` judges the generator by.
+    public var generatorFigures: GeneratorFigures {
+        var figures = GeneratorFigures()
+        figures.sendLagP99Ms = total.sendLag.p99
+        figures.sent = total.sent
+        figures.dropped = total.dropped
+        figures.maxConnections = maxConnections
+        figures.connectionsOpened = connectionsOpened
+        figures.peakInFlight = series.map(\.inFlight).max() ?? 0
+        figures.secondsQueuedAtCap = series.filter { $0.queued > 0 && $0.inFlight >= UInt64(max(maxConnections, 1)) }.count
+        figures.loopCPUSeconds = loopCPUSeconds
+        figures.elapsedS = elapsedS
+        figures.involuntarySwitches = loopInvoluntarySwitches
+        figures.host = hostLoad
+        figures.generatorLimitedConnects = connectionCounter(.generatorLimitedConnects)
+        figures.generatorLimitErrno = Int32(truncatingIfNeeded: connectionCounter(.generatorLimitErrno))
+        return figures
+    }
 
     public init(target: String, address: String, workload: String, arrival: String, seed: UInt64, maxConnections: Int,
                 plan: RatePlan, stats: RunStats, result: EngineResult) {
@@ -213,10 +259,11 @@ public struct RunSummary: Sendable {
         }
         total = PhaseSummary(name: "total", startS: 0, endS: plannedDurationS, startRate: plan.stages.first?.startRatePerSec ?? 0,
                              endRate: plan.stages.last?.endRatePerSec ?? 0, stats: stats.total, elapsedS: ran)
-        connectionsOpened = stats[.connectionsOpened]
-        staleConnectionRetries = stats[.staleConnectionRetries]
-        statusCounts = (0..<600).compactMap { code in stats.statusCounts[code] > 0 ? (code, stats.statusCounts[code]) : nil }
+        connectionCounters = LiveCounter.allCases.compactMap { counter in counter.summaryKey.map { ($0, stats[counter]) } }
+        statusCounts = (0..<RunStats.statusCodeCount).compactMap { code in stats.statusCounts[code] > 0 ? (code, stats.statusCounts[code]) : nil }
         loopCPUSeconds = result.loopCPUSeconds
+        loopInvoluntarySwitches = result.loopInvoluntarySwitches
+        hostLoad = result.hostLoad
         series = stats.series.samples
         // The log stamps with the monotonic clock; reports want ns from the plan's zero.
         failures = stats.failures.entries.map { entry in
@@ -226,6 +273,7 @@ public struct RunSummary: Sendable {
             return relative
         }
         errorMessages = stats.failures.messages
+        secrets = stats.secrets
         startedAtUnixS = result.startedAtUnixS
         func distribution(_ histogram: Histogram) -> [(percentile: Double, ms: Double)] {
             guard histogram.totalCount > 0 else { return [] }
@@ -240,18 +288,7 @@ public struct RunSummary: Sendable {
         if targetUnreachable {
             warnings.append("TARGET UNREACHABLE: no request could connect to \(address) (\(connectFailures) connect errors)")
         }
-        if total.sendLag.p99 > 10 {
-            warnings.append("GENERATOR BOTTLENECK: send lag p99 \(Format.fixed(total.sendLag.p99, decimals: 2)) ms > 10 ms; requests left late, so latency includes the generator's own delay (raise --max-connections, lower the rate, or shard)")
-        }
-        if total.dropped > 0 {
-            warnings.append("GENERATOR BOTTLENECK: \(total.dropped) requests dropped: all \(maxConnections) connections were busy and the queue was full (raise --max-connections or --max-queue)")
-        }
-        if stats[.generatorLimitedConnects] > 0 {
-            let code = Int32(truncatingIfNeeded: stats[.generatorLimitErrno])
-            let limit = code == EMFILE || code == ENFILE ? "raise the open-file limit (ulimit -n) or lower --max-connections"
-                : "lower --max-connections or reuse connections longer (--idle-timeout)"
-            warnings.append("GENERATOR LIMIT: \(stats[.generatorLimitedConnects]) connection attempts were refused by this machine (\(errnoName(code)): \(errnoDescription(code))); those requests waited in the queue, so latency includes the wait (\(limit))")
-        }
+        warnings += GeneratorHealth.warnings(generatorFigures)
         if total.unfinished > 0 {
             warnings.append("\(total.unfinished) requests unfinished when the drain ended (raise --drain or --timeout)")
         }

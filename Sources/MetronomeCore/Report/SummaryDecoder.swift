@@ -38,14 +38,24 @@ extension RunSummary {
         }
         total = try PhaseSummary(decoding: root, name: "total", startS: 0, endS: plannedDurationS,
                                  startRate: stages.first?.startRate ?? 0, endRate: stages.last?.endRate ?? 0)
-        connectionsOpened = try root.unsigned("connections_opened")
-        staleConnectionRetries = try root.unsigned("stale_connection_retries")
+        let opened = try root.unsigned("connections_opened")
+        let staleRetries = try root.unsigned("stale_connection_retries")
         let statuses = try root.object("status_codes")
         statusCounts = try statuses.keys.map { key -> (status: Int, count: UInt64) in
             guard let status = Int(key) else { throw statuses.fail(key, "not a status code") }
             return (status, try statuses.unsigned(key))
         }.sorted { $0.status < $1.status }
         loopCPUSeconds = try root.number("generator_cpu_s")
+        loopInvoluntarySwitches = Int(try root.optionalNumber("generator_involuntary_switches") ?? 0)
+        hostLoad = HostLoad(loadAverage1m: try root.optionalNumber("load_average_1m"), cores: Int(try root.optionalNumber("cores") ?? 0))
+        // Files written before the section: the two counters they had at the top level.
+        if let section = try root.optionalObject("connections") {
+            let known = LiveCounter.allCases.compactMap(\.summaryKey)
+            let keys = known.filter(section.has) + section.keys.filter { !known.contains($0) }.sorted()
+            connectionCounters = try keys.map { ($0, try section.unsigned($0)) }
+        } else {
+            connectionCounters = [(LiveCounter.connectionsOpened.summaryKey!, opened), (LiveCounter.staleConnectionRetries.summaryKey!, staleRetries)]
+        }
         warnings = try root.array("warnings").map { item in
             guard let text = item as? String else { throw root.fail("warnings", "not a string") }
             return text

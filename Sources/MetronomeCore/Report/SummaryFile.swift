@@ -6,6 +6,7 @@
 /// text; percentile objects carry every level of `Percentiles.levels` and the minimum.
 public enum SummaryFile {
     public static func render(_ summary: RunSummary) -> String {
+        let summary = summary.maskingSecrets()
         var json = JSONWriter(pretty: true)
         json.beginObject()
         JSONReport.fields(summary, into: &json, detail: .full)
@@ -32,7 +33,7 @@ public enum SummaryFile {
         var values: [String: [String]] = [:]
         for entry in entries {
             if values[entry.key] == nil { order.append(entry.key) }
-            values[entry.key, default: []].append(masked(entry))
+            values[entry.key, default: []].append(SecretMask.maskedConfigValue(entry))
         }
         json.beginObject("config")
         for key in order {
@@ -46,15 +47,6 @@ public enum SummaryFile {
             }
         }
         json.endObject()
-    }
-
-    /// The config arrives masked; masking again here keeps a secret out of the file even if a caller
-    /// forgot (an API key, or a header `RunOptions` treats as secret).
-    static func masked(_ entry: (key: String, value: String)) -> String {
-        if entry.key == "api_key" { return entry.value.isEmpty ? "" : "***" }
-        guard entry.key == "header", let colon = entry.value.firstIndex(of: ":") else { return entry.value }
-        let name = String(entry.value[..<colon])
-        return RunOptions.secretHeaders.contains(name.lowercased()) ? "\(name): ***" : entry.value
     }
 
     static func environment(_ value: RunEnvironment?, into json: inout JSONWriter) {

@@ -2,6 +2,7 @@
 
 public enum TextReport {
     public static func render(_ summary: RunSummary, planDescription: String) -> String {
+        let summary = summary.maskingSecrets()
         var out = ""
         out += "Metronome \(metronomeVersion) · \(summary.workload) workload · \(summary.target) (\(summary.address))\n"
         out += "Plan: \(planDescription) · \(summary.arrival) arrivals · seed \(summary.seed) · up to \(summary.maxConnections) connections\n"
@@ -9,7 +10,8 @@ public enum TextReport {
         ran += " (\(Format.fixed(summary.elapsedS - summary.ranS, decimals: 1)) s drain)"
         if summary.interrupted { ran += " · INTERRUPTED" }
         ran += " · \(summary.connectionsOpened) connections opened · generator CPU \(Format.fixed(summary.loopCPUSeconds, decimals: 2)) s"
-        out += ran + "\n\n"
+        out += ran + "\n"
+        out += "Connections: " + connectionsLine(summary) + "\n\n"
 
         let phases = summary.stages.count > 1 ? summary.stages + [summary.total] : [summary.total]
         let nameWidth = max(8, phases.map(\.name.count).max() ?? 0) + 2
@@ -49,6 +51,16 @@ public enum TextReport {
         for warning in summary.warnings { out += "\n!! " + warning + "\n" }
         if !summary.sloChecks.isEmpty { out += "\n" + sloSection(summary) }
         return out
+    }
+
+    /// `3 opened · 2 idle closed by server · 1 stale connection retries`: the connections opened, then
+    /// each other counter of the `connections` section that is not zero, its key read as words (the
+    /// errno of a generator limit is named by its warning instead).
+    static func connectionsLine(_ summary: RunSummary) -> String {
+        let openedKey = LiveCounter.connectionsOpened.summaryKey
+        return summary.connectionCounters
+            .filter { $0.key == openedKey || ($0.count > 0 && $0.key != LiveCounter.generatorLimitErrno.summaryKey) }
+            .map { "\($0.count) " + String($0.key.map { $0 == "_" ? " " : $0 }) }.joined(separator: " · ")
     }
 
     static func sloSection(_ summary: RunSummary) -> String {

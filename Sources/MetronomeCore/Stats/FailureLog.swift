@@ -18,18 +18,24 @@ public final class FailureLog: @unchecked Sendable {
     private var outcomeFirstNs = [UInt64](repeating: 0, count: Outcome.count)
     private var outcomeLastNs = [UInt64](repeating: 0, count: Outcome.count)
     private var outcomeCount = [UInt64](repeating: 0, count: Outcome.count)
-    private var statusFirstNs = [UInt64](repeating: 0, count: 600)
-    private var statusLastNs = [UInt64](repeating: 0, count: 600)
-    private var statusCount = [UInt64](repeating: 0, count: 600)
-    /// The first few distinct (kind, status, message) the server sent in error bodies or events.
+    private var statusFirstNs = [UInt64](repeating: 0, count: RunStats.statusCodeCount)
+    private var statusLastNs = [UInt64](repeating: 0, count: RunStats.statusCodeCount)
+    private var statusCount = [UInt64](repeating: 0, count: RunStats.statusCodeCount)
+    /// The first few distinct (kind, status, message) the server sent in error bodies or events,
+    /// secrets masked.
     public private(set) var messages: [(kind: String, status: Int, message: String, count: UInt64)] = []
+    /// Each kept message as the server sent it (clipped): repeats are recognised by these bytes, and
+    /// they never leave this object.
+    private var receivedMessages: [[UInt8]] = []
+    /// Applied when a message is first kept, so no report can show what the server echoed of them.
+    var mask: SecretMask
 
-    init() {}
+    init(mask: SecretMask = SecretMask()) { self.mask = mask }
 
     @inline(__always)
     func note(_ outcome: Outcome, status: Int, nowNs: UInt64) {
         if outcome == .httpError {
-            let code = min(max(status, 0), 599)
+            let code = min(max(status, 0), RunStats.statusCodeCount - 1)
             if statusCount[code] == 0 { statusFirstNs[code] = nowNs }
             statusLastNs[code] = nowNs
             statusCount[code] &+= 1
@@ -41,18 +47,20 @@ public final class FailureLog: @unchecked Sendable {
         }
     }
 
-    /// Keeps a server's error message; counts repeats of one already kept without allocating.
+    /// Keeps a server's error message, its secrets masked once here (a server may echo the key it was
+    /// sent); counts repeats of one already kept without allocating.
     func noteMessage(_ outcome: Outcome, status: Int, message bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         let clipped = UnsafeRawBufferPointer(rebasing: bytes.prefix(FailureLog.maxMessageBytes))
         for index in messages.indices where messages[index].status == status && messages[index].kind == outcome.key {
-            if messages[index].message.utf8.elementsEqual(clipped) {
+            if receivedMessages[index].elementsEqual(clipped) {
                 messages[index].count &+= 1
                 return
             }
         }
         guard messages.count < FailureLog.maxMessages else { return }
-        messages.append((outcome.key, status, String(decoding: clipped, as: UTF8.self), 1))
+        receivedMessages.append(Array(clipped))
+        messages.append((outcome.key, status, mask.masked(String(decoding: clipped, as: UTF8.self)), 1))
     }
 
     /// Every failure kind seen (HTTP errors by status), in outcome order.
@@ -60,7 +68,7 @@ public final class FailureLog: @unchecked Sendable {
         var list: [Entry] = []
         for outcome in Outcome.allCases where outcome != .success {
             if outcome == .httpError {
-                for code in 0..<600 where statusCount[code] > 0 {
+                for code in 0..<RunStats.statusCodeCount where statusCount[code] > 0 {
                     list.append(Entry(kind: outcome.key, status: code, count: statusCount[code],
                                       firstSeenNs: statusFirstNs[code], lastSeenNs: statusLastNs[code]))
                 }

@@ -5,18 +5,35 @@ public final class RunStats: @unchecked Sendable {
     public let stages: [StageStats]
     /// The whole run, recorded alongside the stages so a live reader needs no merge.
     public let total = StageStats()
-    /// Complete responses by status code (index = code, 0..<600), for the failures report.
-    public let statusCounts = CounterBlock(count: 600)
+    /// Complete responses by status code (index = code: the parser takes any three digits, 100–999), for
+    /// the failures report.
+    public let statusCounts = CounterBlock(count: RunStats.statusCodeCount)
+    public static var statusCodeCount: Int { 1000 }
     /// Gauges and run-wide counters, indexed by `LiveCounter`.
     public let live = CounterBlock(count: LiveCounter.allCases.count)
 
     /// Per-request limits for goodput (from `--slo`); never met when none are set.
     public let goodputLimits: GoodputLimits
 
-    public init(stageCount: Int, expectedSeconds: Int = 3600, goodputLimits: GoodputLimits = GoodputLimits()) {
+    /// Plans with up to this many stages allocate every stage's histograms up front (~1.1 MiB a
+    /// stage), so recording never allocates; longer plans allocate a stage's histogram pages as its
+    /// values arrive, so 2,000 short stages cost what they record rather than 2.3 GB.
+    public static let upFrontStageLimit = 16
+
+    /// `secrets`: the run's credentials (`SecretMask(apiKey:headers:)`), hidden in every server
+    /// message kept and in the reports made from these stats.
+    public init(stageCount: Int, expectedSeconds: Int = 3600, goodputLimits: GoodputLimits = GoodputLimits(),
+                secrets: SecretMask = SecretMask()) {
         self.goodputLimits = goodputLimits
-        stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
+        failures = FailureLog(mask: secrets)
+        let onDemand = stageCount > RunStats.upFrontStageLimit
+        stages = (0..<max(stageCount, 1)).map { _ in StageStats(pagesOnDemand: onDemand) }
         series = TimeSeries(expectedSeconds: expectedSeconds)
+    }
+
+    /// Bytes held by every histogram of the run (stages, total, the per-second one).
+    public var allocatedHistogramBytes: Int {
+        stages.reduce(total.allocatedBytes + series.allocatedBytes) { $0 + $1.allocatedBytes }
     }
 
     @inline(__always)
@@ -26,7 +43,13 @@ public final class RunStats: @unchecked Sendable {
     public let series: TimeSeries
 
     /// First and last seen of each failure kind, and the servers' error messages.
-    public let failures = FailureLog()
+    public let failures: FailureLog
+
+    /// The credentials to hide; set before the run (read only on failure paths and by reports).
+    public var secrets: SecretMask {
+        get { failures.mask }
+        set { failures.mask = newValue }
+    }
 
     @inline(__always)
     func count(_ outcome: Outcome, stage: Int, status: Int = 0) {
@@ -118,4 +141,20 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
     case readBudgetYields
     /// The plan's elapsed time in ns, updated by the loop each iteration.
     case elapsedNs
+
+    /// The key of a run-wide connection counter in the reports' `connections` section; nil for gauges
+    /// and counters reported elsewhere. A new connection counter needs only its key here.
+    public var summaryKey: String? {
+        switch self {
+        case .connectionsOpened: "opened"
+        case .idleClosedByServer: "idle_closed_by_server"
+        case .staleConnectionRetries: "stale_connection_retries"
+        case .replaysRefused: "replays_refused"
+        case .idleClosedByClient: "idle_closed_by_client"
+        case .generatorLimitedConnects: "generator_limited_connects"
+        case .generatorLimitErrno: "generator_limit_errno"
+        case .readBudgetYields: "read_budget_yields"
+        case .inFlight, .queued, .openConnections, .saturatedValues, .elapsedNs: nil
+        }
+    }
 }
