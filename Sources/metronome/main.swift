@@ -124,7 +124,7 @@ do {
 if !options.quiet && !options.json {
     for note in load.notes { writeStandardError("note: \(SecretMask.mask(note, secrets: secrets))\n") }
     var line = "metronome: \(TextReport.describe(load.plan)) against \(load.url) (\(load.address)), \(load.arrivalDescription) arrivals, seed \(options.seed)"
-    if let model = load.resolvedModel { line += ", model \(model)" }
+    if let model = load.resolvedModel { line += ", model \(SecretMask.mask(model, secrets: secrets))" }
     writeStandardError(line + "\n")
 }
 let progress = options.quiet || options.json ? nil : ProgressLine(stats: load.stats, plan: load.plan)

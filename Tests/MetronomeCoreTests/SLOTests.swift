@@ -28,7 +28,8 @@ final class SLOTests: XCTestCase {
 
     func testRejectsBadExpressionsNamingTheFlag() {
         for bad in ["", "p95", "p95<=5", "p95<=fast", "errors<=0.1", "errors<=200%", "achieved>=x%", "p0<=1s", "p101<=1s",
-                    "latency<=1s", "foo<=1s", "ttft_p95<=", "rps>=many"] {
+                    "latency<=1s", "foo<=1s", "ttft_p95<=", "rps>=many", "errors<=0x1%", "errors<=nan%", "errors<=1e-1%",
+                    "p0x5f<=1s", "pinf<=1s", "p+95<=1s"] {
             XCTAssertThrowsError(try SLOParser.parse(bad), bad) { error in
                 XCTAssertEqual((error as? UsageError)?.flag, "--slo", bad)
             }

@@ -64,7 +64,7 @@ public enum SLOParser {
             }
             limit = Double(ns) / 1e6
         case .errors, .achievedShare:
-            guard valueText.hasSuffix("%"), let value = Double(valueText.dropLast()), value >= 0, value <= 100 else {
+            guard valueText.hasSuffix("%"), let value = Units.parseDecimal(String(valueText.dropLast())), value >= 0, value <= 100 else {
                 throw UsageError("--slo", "'\(expression)': '\(valueText)' must be a percentage such as 0.1% or 99%")
             }
             limit = value
@@ -94,7 +94,7 @@ public enum SLOParser {
         }
         if statistic == "max" { return .time(source, .max) }
         if statistic == "mean" || statistic == "avg" { return .time(source, .mean) }
-        if statistic.hasPrefix("p"), var value = Double(statistic.dropFirst()) {
+        if statistic.hasPrefix("p"), var value = Units.parseDecimal(String(statistic.dropFirst())) {
             if statistic == "p999" { value = 99.9 }
             if statistic == "p9999" { value = 99.99 }
             if value > 0 && value <= 100 { return .time(source, .percentile(value)) }
