@@ -295,53 +295,6 @@ final class HistogramTests: XCTestCase {
         XCTAssertEqual(h.totalCount, 20_001)
     }
 
-    // MARK: Pages on demand
-
-    /// Slots allocated as values arrive change memory, never a number: every reading, the .hgrm text,
-    /// copies, merges and resets agree with a histogram allocated up front.
-    func testPagesOnDemandGiveTheSameNumbers() {
-        let dense = Histogram()
-        let lazy = Histogram(pagesOnDemand: true)
-        for value in Self.sample.values.prefix(50_000) {
-            dense.record(value)
-            lazy.record(value)
-        }
-        dense.record(.max)
-        lazy.record(.max)
-        assertSameContents(lazy, dense)
-        XCTAssertEqual(lazy.stdDeviation, dense.stdDeviation)
-        for basisPoints in Self.percentilesInBasisPoints {
-            let p = Double(basisPoints) / 100
-            XCTAssertEqual(lazy.valueAtPercentile(p), dense.valueAtPercentile(p), "p\(p)")
-        }
-        XCTAssertEqual(lazy.percentileDistribution(unitScale: 1e6), dense.percentileDistribution(unitScale: 1e6))
-        assertSameContents(lazy.copy(), dense.copy())
-        let mergedIntoDense = Histogram(), mergedIntoLazy = Histogram(pagesOnDemand: true)
-        mergedIntoDense.merge(lazy)
-        mergedIntoLazy.merge(dense)
-        assertSameContents(mergedIntoDense, mergedIntoLazy)
-        lazy.reset()
-        XCTAssertEqual(lazy.totalCount, 0)
-        XCTAssertEqual(lazy.valueAtPercentile(50), 0)
-        lazy.record(5_000)
-        XCTAssertEqual(lazy.valueAtPercentile(50), Histogram().highestEquivalentValue(5_000))
-    }
-
-    /// Exact bytes: the page table, plus one page of 256 slots per page a value fell in.
-    func testPagesOnDemandAllocateOnlyWhatIsRecorded() {
-        let lazy = Histogram(pagesOnDemand: true)
-        let table = lazy.pageCount * 8
-        XCTAssertEqual(lazy.pageCount, 96, "24,576 slots in pages of 256")
-        XCTAssertEqual(lazy.allocatedBytes, table)
-        lazy.record(1_000)
-        lazy.record(2_000)
-        XCTAssertEqual(lazy.allocatedBytes, table + 2048, "both in the first page")
-        lazy.record(3_600_000_000_000)
-        XCTAssertEqual(lazy.allocatedBytes, table + 2 * 2048)
-        XCTAssertEqual(lazy.copy().allocatedBytes, table + 2 * 2048, "a copy holds the same pages")
-        XCTAssertEqual(Histogram().allocatedBytes, table + 96 * 2048, "up front: every page")
-    }
-
     private func assertSameContents(_ a: Histogram, _ b: Histogram,
                                     file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.totalCount, b.totalCount, file: file, line: line)

@@ -1,4 +1,5 @@
 // HDR histogram with HdrHistogram's exact layout: one writer records, any thread reads without locks.
+import Glibc
 import Synchronization
 
 /// A high-dynamic-range histogram of `UInt64` values (nanoseconds by default), laid out exactly like
@@ -21,13 +22,6 @@ import Synchronization
 /// with a single writer, and it is several times cheaper). Any other thread may read with relaxed loads at
 /// any time; it sees every slot at some recent value, which is what a progress display needs. `copy()` turns
 /// such a view into a self-consistent snapshot for reports.
-///
-/// Memory. Slots live in pages of `pageSlotCount`, reached through a page table. A histogram made
-/// with `pagesOnDemand: false` (the default) carves every page from one block up front, so recording
-/// never allocates; with `pagesOnDemand: true` a page is allocated the first time a value falls in it
-/// (at most `pageCount` times over the histogram's life, never per value), so a histogram costs what
-/// its values need: one stage of a 2,000-stage plan records a few values, not 192 KiB of slots. The
-/// writer publishes a new page with a releasing store; readers load the table with acquiring loads.
 public final class Histogram: @unchecked Sendable {
     public let lowestDiscernibleValue: UInt64
     public let highestTrackableValue: UInt64
@@ -46,14 +40,7 @@ public final class Histogram: @unchecked Sendable {
     let leadingZeroCountBase: Int
     let countsLength: Int
 
-    /// Slots per page: a power of two, 2 KiB of counts.
-    static var pageShift: Int { 8 }
-    static var pageSlotCount: Int { 1 << pageShift }
-    let pageCount: Int
-    /// Each page's address, 0 while it is not allocated (only with `pagesOnDemand`).
-    private let pages: UnsafeMutablePointer<Atomic<UInt>>
-    /// Without `pagesOnDemand`: the one block every page is carved from.
-    private let block: UnsafeMutablePointer<Atomic<UInt64>>?
+    private let counts: UnsafeMutablePointer<Atomic<UInt64>>
     private let total = Atomic<UInt64>(0)
     /// Raw extremes, as recorded; reported through the equivalent-value functions like HdrHistogram does.
     private let maxRecorded = Atomic<UInt64>(0)
@@ -64,12 +51,10 @@ public final class Histogram: @unchecked Sendable {
     ///     The default, 1 µs in nanoseconds, gives 512 ns resolution up to ~1 ms and 3 figures beyond.
     ///   - highestTrackableValue: larger values are recorded as this value (and `record` returns false).
     ///   - significantFigures: decimal digits of resolution kept across the range, 0...5.
-    ///   - pagesOnDemand: allocate a page of slots when a value first falls in it, rather than all up front.
     public init(
         lowestDiscernibleValue: UInt64 = 1_000,
         highestTrackableValue: UInt64 = 3_600_000_000_000,
-        significantFigures: Int = 3,
-        pagesOnDemand: Bool = false
+        significantFigures: Int = 3
     ) {
         precondition(lowestDiscernibleValue >= 1, "lowestDiscernibleValue must be >= 1")
         precondition((0...5).contains(significantFigures), "significantFigures must be in 0...5")
@@ -108,88 +93,19 @@ public final class Histogram: @unchecked Sendable {
         // bucketCount top halves plus the bottom half of bucket 0.
         countsLength = (bucketCount + 1) * subBucketHalfCount
 
-        pageCount = (countsLength + Self.pageSlotCount - 1) >> Self.pageShift
-        pages = .allocate(capacity: pageCount)
-        if pagesOnDemand {
-            block = nil
-            for page in 0..<pageCount { (pages + page).initialize(to: Atomic(0)) }
-        } else {
-            let slots = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: pageCount << Self.pageShift)
-            for i in 0..<(pageCount << Self.pageShift) { (slots + i).initialize(to: Atomic(0)) }
-            block = slots
-            for page in 0..<pageCount {
-                (pages + page).initialize(to: Atomic(UInt(bitPattern: slots + page << Self.pageShift)))
-            }
+        // An anonymous mapping: the kernel gives a page of zeroed slots on its first write, so a
+        // histogram holds the memory of the slots it records into (one stage of a 2,000-stage plan:
+        // a few KiB, not 192 KiB) and the recording path stays one store. Zero bytes are zero counts.
+        let bytes = countsLength * MemoryLayout<Atomic<UInt64>>.stride
+        guard let mapping = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              mapping != MAP_FAILED else {
+            preconditionFailure("mmap of \(bytes) bytes for a histogram: \(errnoDescription(currentErrno()))")
         }
+        counts = mapping.bindMemory(to: Atomic<UInt64>.self, capacity: countsLength)
     }
 
     deinit {
-        if let block {
-            block.deinitialize(count: pageCount << Self.pageShift)
-            block.deallocate()
-        } else {
-            for page in 0..<pageCount {
-                guard let slots = UnsafeMutablePointer<Atomic<UInt64>>(bitPattern: pages[page].load(ordering: .relaxed)) else { continue }
-                slots.deinitialize(count: Self.pageSlotCount)
-                slots.deallocate()
-            }
-        }
-        pages.deinitialize(count: pageCount)
-        pages.deallocate()
-    }
-
-    // MARK: Pages
-
-    /// A page for reading (any thread): nil while nothing was recorded in it.
-    @inline(__always)
-    private func readPage(_ page: Int) -> UnsafeMutablePointer<Atomic<UInt64>>? {
-        UnsafeMutablePointer(bitPattern: pages[page].load(ordering: .acquiring))
-    }
-
-    /// Slot `index` for the writer, allocating its page on first use.
-    @inline(__always)
-    private func writableSlot(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        let page = index >> Self.pageShift
-        // The writer stored every non-zero entry itself, so a relaxed load sees it.
-        if let slots = UnsafeMutablePointer<Atomic<UInt64>>(bitPattern: pages[page].load(ordering: .relaxed)) {
-            return slots + (index & (Self.pageSlotCount - 1))
-        }
-        return allocatePage(page) + (index & (Self.pageSlotCount - 1))
-    }
-
-    @inline(never)
-    private func allocatePage(_ page: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        let slots = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: Self.pageSlotCount)
-        for i in 0..<Self.pageSlotCount { (slots + i).initialize(to: Atomic(0)) }
-        // Releasing: a reader that sees the address also sees the zeroed slots.
-        pages[page].store(UInt(bitPattern: slots), ordering: .releasing)
-        return slots
-    }
-
-    /// The count in slot `index`: 0 in a page never written.
-    @inline(__always)
-    private func load(_ index: Int) -> UInt64 {
-        guard let slots = readPage(index >> Self.pageShift) else { return 0 }
-        return slots[index & (Self.pageSlotCount - 1)].load(ordering: .relaxed)
-    }
-
-    /// Calls `body` with each slot index and its count, skipping pages never written; ascending.
-    @inline(__always)
-    private func forEachSlot(_ body: (_ index: Int, _ count: UInt64) -> Void) {
-        for page in 0..<pageCount {
-            guard let slots = readPage(page) else { continue }
-            let first = page << Self.pageShift
-            for offset in 0..<min(Self.pageSlotCount, countsLength - first) {
-                body(first + offset, slots[offset].load(ordering: .relaxed))
-            }
-        }
-    }
-
-    /// Bytes this histogram holds for its slots and page table: what `pagesOnDemand` saves.
-    public var allocatedBytes: Int {
-        var occupiedPages = 0
-        for page in 0..<pageCount where readPage(page) != nil { occupiedPages += 1 }
-        return pageCount * MemoryLayout<UInt>.stride + occupiedPages * Self.pageSlotCount * MemoryLayout<UInt64>.stride
+        munmap(UnsafeMutableRawPointer(counts), countsLength * MemoryLayout<Atomic<UInt64>>.stride)
     }
 
     // MARK: Recording (the one writer thread)
@@ -206,7 +122,7 @@ public final class Histogram: @unchecked Sendable {
     public func record(_ value: UInt64, count: UInt64) -> Bool {
         let inRange = value <= highestTrackableValue
         let clamped = inRange ? value : highestTrackableValue
-        let slot = writableSlot(countsIndex(for: clamped))
+        let slot = counts + countsIndex(for: clamped)
         slot.pointee.store(slot.pointee.load(ordering: .relaxed) &+ count, ordering: .relaxed)
         total.store(total.load(ordering: .relaxed) &+ count, ordering: .relaxed)
         if clamped > maxRecorded.load(ordering: .relaxed) {
@@ -220,9 +136,8 @@ public final class Histogram: @unchecked Sendable {
 
     /// Clears everything. Only the writer may call it.
     public func reset() {
-        for page in 0..<pageCount {
-            guard let slots = readPage(page) else { continue }
-            for offset in 0..<Self.pageSlotCount { slots[offset].store(0, ordering: .relaxed) }
+        for i in 0..<countsLength {
+            counts[i].store(0, ordering: .relaxed)
         }
         total.store(0, ordering: .relaxed)
         maxRecorded.store(0, ordering: .relaxed)
@@ -236,10 +151,10 @@ public final class Histogram: @unchecked Sendable {
                          && countsLength == other.countsLength,
                      "merge needs histograms of the same layout")
         var added: UInt64 = 0
-        other.forEachSlot { i, count in
-            if count == 0 { return }
-            let slot = writableSlot(i)
-            slot.pointee.store(slot.pointee.load(ordering: .relaxed) &+ count, ordering: .relaxed)
+        for i in 0..<countsLength {
+            let count = other.counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            counts[i].store(counts[i].load(ordering: .relaxed) &+ count, ordering: .relaxed)
             added &+= count
         }
         // The sum of the slots read, not other.totalCount, so a live `other` cannot make us inconsistent.
@@ -257,16 +172,16 @@ public final class Histogram: @unchecked Sendable {
     /// A snapshot whose total is exactly the sum of its slots and whose min and max lie in its lowest and
     /// highest occupied slots, even when taken while the writer records.
     public func copy() -> Histogram {
-        // On demand: a snapshot holds only the pages with counts.
         let snapshot = Histogram(lowestDiscernibleValue: lowestDiscernibleValue,
                                  highestTrackableValue: highestTrackableValue,
-                                 significantFigures: significantFigures, pagesOnDemand: true)
+                                 significantFigures: significantFigures)
         var sum: UInt64 = 0
         var lowestIndex = -1
         var highestIndex = -1
-        forEachSlot { i, count in
-            if count == 0 { return }
-            snapshot.writableSlot(i).pointee.store(count, ordering: .relaxed)
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            snapshot.counts[i].store(count, ordering: .relaxed)
             sum &+= count
             if lowestIndex < 0 { lowestIndex = i }
             highestIndex = i
@@ -297,7 +212,7 @@ public final class Histogram: @unchecked Sendable {
 
     /// Lowest equivalent value of the smallest recorded value; 0 when empty or when slot 0 is occupied.
     public var minValue: UInt64 {
-        if load(0) > 0 { return 0 }
+        if counts[0].load(ordering: .relaxed) > 0 { return 0 }
         let raw = minNonZeroRecorded.load(ordering: .relaxed)
         return raw == .max ? 0 : lowestEquivalentValue(raw)
     }
@@ -330,18 +245,14 @@ public final class Histogram: @unchecked Sendable {
         let rank = max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
         var cumulative: UInt64 = 0
         var lastOccupied = -1
-        for page in 0..<pageCount {
-            guard let slots = readPage(page) else { continue }
-            let first = page << Self.pageShift
-            for offset in 0..<min(Self.pageSlotCount, countsLength - first) {
-                let slotCount = slots[offset].load(ordering: .relaxed)
-                if slotCount == 0 { continue }
-                cumulative &+= slotCount
-                lastOccupied = first + offset
-                if cumulative >= rank {
-                    let value = valueFromIndex(first + offset)
-                    return percentile == 0 ? value : highestEquivalentValue(value)
-                }
+        for i in 0..<countsLength {
+            let slotCount = counts[i].load(ordering: .relaxed)
+            if slotCount == 0 { continue }
+            cumulative &+= slotCount
+            lastOccupied = i
+            if cumulative >= rank {
+                let value = valueFromIndex(i)
+                return percentile == 0 ? value : highestEquivalentValue(value)
             }
         }
         // Only reachable while the writer runs ahead of us: the total was read before the slots filled.
@@ -351,22 +262,23 @@ public final class Histogram: @unchecked Sendable {
     /// Count recorded in the slot that `value` falls in (0 beyond the last slot).
     public func countAtValue(_ value: UInt64) -> UInt64 {
         let index = countsIndex(for: value)
-        return index < countsLength ? load(index) : 0
+        return index < countsLength ? counts[index].load(ordering: .relaxed) : 0
     }
 
     /// Calls `body` for each occupied slot in ascending order with its value range and count.
     public func forEachRecordedBucket(
         _ body: (_ valueLow: UInt64, _ valueHigh: UInt64, _ count: UInt64) -> Void
     ) {
-        forEachSlot { i, count in
-            if count == 0 { return }
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
             let low = valueFromIndex(i)
             body(low, highestEquivalentValue(low), count)
         }
     }
 
     func count(atIndex index: Int) -> UInt64 {
-        load(index)
+        counts[index].load(ordering: .relaxed)
     }
 
     /// Mean and standard deviation over slot medians, dividing by the counts actually read so that a live
@@ -374,8 +286,9 @@ public final class Histogram: @unchecked Sendable {
     func moments() -> (mean: Double, stdDeviation: Double) {
         var weightedSum = 0.0
         var seen: UInt64 = 0
-        forEachSlot { i, count in
-            if count == 0 { return }
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
             weightedSum += Double(medianEquivalentValue(valueFromIndex(i))) * Double(count)
             seen &+= count
         }
@@ -383,8 +296,9 @@ public final class Histogram: @unchecked Sendable {
         let mean = weightedSum / Double(seen)
         var deviationSum = 0.0
         seen = 0
-        forEachSlot { i, count in
-            if count == 0 { return }
+        for i in 0..<countsLength {
+            let count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
             let deviation = Double(medianEquivalentValue(valueFromIndex(i))) - mean
             deviationSum += deviation * deviation * Double(count)
             seen &+= count

@@ -15,25 +15,16 @@ public final class RunStats: @unchecked Sendable {
     /// Per-request limits for goodput (from `--slo`); never met when none are set.
     public let goodputLimits: GoodputLimits
 
-    /// Plans with up to this many stages allocate every stage's histograms up front (~1.1 MiB a
-    /// stage), so recording never allocates; longer plans allocate a stage's histogram pages as its
-    /// values arrive, so 2,000 short stages cost what they record rather than 2.3 GB.
-    public static let upFrontStageLimit = 16
-
     /// `secrets`: the run's credentials (`SecretMask(apiKey:headers:)`), hidden in every server
     /// message kept and in the reports made from these stats.
     public init(stageCount: Int, expectedSeconds: Int = 3600, goodputLimits: GoodputLimits = GoodputLimits(),
                 secrets: SecretMask = SecretMask()) {
         self.goodputLimits = goodputLimits
         failures = FailureLog(mask: secrets)
-        let onDemand = stageCount > RunStats.upFrontStageLimit
-        stages = (0..<max(stageCount, 1)).map { _ in StageStats(pagesOnDemand: onDemand) }
+        // Each stage has its six histograms, ~1.1 MiB of address space; the memory behind it is
+        // taken only where values fall (see Histogram), so 2,000 short stages cost what they record.
+        stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
         series = TimeSeries(expectedSeconds: expectedSeconds)
-    }
-
-    /// Bytes held by every histogram of the run (stages, total, the per-second one).
-    public var allocatedHistogramBytes: Int {
-        stages.reduce(total.allocatedBytes + series.allocatedBytes) { $0 + $1.allocatedBytes }
     }
 
     @inline(__always)

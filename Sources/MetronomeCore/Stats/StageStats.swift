@@ -3,37 +3,23 @@
 /// One writer (the loop thread) records; any thread may read through relaxed loads.
 public final class StageStats: @unchecked Sendable {
     /// `c − t`: completion minus intended start, of successful requests. The headline.
-    public let latency: Histogram
+    public let latency = Histogram()
     /// `c − s`: completion minus first byte written, of successful requests (what a closed-loop tool reports).
-    public let serviceTime: Histogram
+    public let serviceTime = Histogram()
     /// `s − t`: how late the generator sent each request it sent. Its own health.
-    public let sendLag: Histogram
+    public let sendLag = Histogram()
     /// Time to first token, `f − t`, of successful streams.
-    public let ttft: Histogram
+    public let ttft = Histogram()
     /// Inter-token latency: every gap between successive content events.
-    public let itl: Histogram
+    public let itl = Histogram()
     /// Time per output token after the first, `(c − f) / (completion_tokens − 1)`, per request.
-    public let tpot: Histogram
+    public let tpot = Histogram()
     /// Indexed by `Outcome.rawValue`.
     public let outcomes = CounterBlock(count: Outcome.count)
     /// Counters that are not outcomes, indexed by `StageCounter`.
     public let counters = CounterBlock(count: StageCounter.allCases.count)
 
-    /// `pagesOnDemand`: histogram slots are allocated as values arrive (see `Histogram`), for plans
-    /// with many stages; otherwise all up front, so recording never allocates.
-    public init(pagesOnDemand: Bool = false) {
-        latency = Histogram(pagesOnDemand: pagesOnDemand)
-        serviceTime = Histogram(pagesOnDemand: pagesOnDemand)
-        sendLag = Histogram(pagesOnDemand: pagesOnDemand)
-        ttft = Histogram(pagesOnDemand: pagesOnDemand)
-        itl = Histogram(pagesOnDemand: pagesOnDemand)
-        tpot = Histogram(pagesOnDemand: pagesOnDemand)
-    }
-
-    /// Bytes held by the histograms' slots and page tables (the counters add a few hundred).
-    public var allocatedBytes: Int {
-        [latency, serviceTime, sendLag, ttft, itl, tpot].reduce(0) { $0 + $1.allocatedBytes }
-    }
+    public init() {}
 
     @inline(__always)
     public func count(_ outcome: Outcome) -> UInt64 { outcomes[outcome.rawValue] }

@@ -36,8 +36,6 @@ public final class TimeSeries: @unchecked Sendable {
         samples.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20))
     }
 
-    var allocatedBytes: Int { interval.allocatedBytes }
-
     @inline(__always) func countScheduled() { counts.add(Count.scheduled.rawValue) }
 
     @inline(__always)
