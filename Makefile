@@ -16,8 +16,9 @@ RUN_ARGS ?= --ignore-eos --slo 'p95<=5s,errors<=0.1%'
 LLMSIM_ARGS ?= --ttft 100ms --itl 10ms --max-num-seqs 64
 # make loadtest: the same against a real server (replaces the old scripts/run_loadtest.sh).
 URL ?= http://127.0.0.1:8000
+FUZZ_SECONDS ?= 60
 
-.PHONY: build test run loadtest bench bench-smoke clean help-options
+.PHONY: build test run loadtest bench bench-smoke clean help-options fuzz sanitize soak
 
 build:
 	$(SWIFT) build $(CONFIG)
@@ -48,6 +49,11 @@ bench: build
 bench-smoke:
 	$(SWIFT) build $(CONFIG) $(TESTING) --scratch-path .build-test
 	@BENCH_SMOKE=1 python3 bench/bench.py "$(TEST_BIN)"
+
+# libFuzzer targets for the parsers and scanners, with AddressSanitizer, FUZZ_SECONDS each (default
+# 60; 6 targets). A package of its own (Tests/Fuzz), so nothing here changes `build` or `test`.
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash Tests/Fuzz/run.sh
 
 help-options: build
 	@$(BIN)/metronome help-options
