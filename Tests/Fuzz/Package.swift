@@ -2,7 +2,8 @@
 // libFuzzer targets for Metronome's parsers (`make fuzz`). A package of its own so that the root
 // package's `swift build` and `swift test` never see -sanitize=fuzzer; Sources/CLinux,
 // MetronomeCore and LLMSim are symbolic links to the root package's sources, compiled here with
-// -enable-testing so the targets can reach internal types (`@testable import`).
+// -enable-testing so the targets can reach internal types (`@testable import`). Each target's
+// `@main` hands the process to libFuzzer (FuzzSupport/FuzzerMain.swift). Build flags: run.sh.
 import PackageDescription
 
 let package = Package(
