@@ -1,0 +1,1 @@
+// CFuzzer is a header only; SwiftPM wants one source file in a C target.
