@@ -26,6 +26,7 @@ public final class ProgressLine: @unchecked Sendable {
     public func finish() {
         stop.store(true, ordering: .relaxed)
         while thread != nil && !(thread!.isFinished) { usleep(2_000) }
+        thread = nil // the thread's closure holds self: let both go
         if isTerminal { writeStandardError("\r\u{1B}[2K") }
     }
 
