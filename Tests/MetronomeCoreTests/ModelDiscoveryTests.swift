@@ -10,6 +10,7 @@ import XCTest
 final class DiscoveryServer: @unchecked Sendable {
     let listener: Listener
     let stopped = Atomic<Bool>(false)
+    private let acceptLoopEnded = Atomic<Bool>(false)
     let bytesWritten = Atomic<Int>(0)
     private let script: @Sendable (Int32, DiscoveryServer) -> Void
     private let lifetimeS: Double
@@ -30,6 +31,7 @@ final class DiscoveryServer: @unchecked Sendable {
                 }
             }
             stopped.store(true, ordering: .relaxed)
+            acceptLoopEnded.store(true, ordering: .releasing)
         }
     }
 
@@ -59,8 +61,11 @@ final class DiscoveryServer: @unchecked Sendable {
         return true
     }
 
+    /// Closes the listener only once the accept loop has left: closed while it polls, its descriptor
+    /// number could go to the next test's listener, and this server's script would answer that test.
     func shutdown() {
         stopped.store(true, ordering: .relaxed)
+        while !acceptLoopEnded.load(ordering: .acquiring) { usleep(1_000) }
         listener.close()
     }
 }

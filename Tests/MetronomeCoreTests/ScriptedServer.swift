@@ -27,6 +27,7 @@ final class ScriptedServer: @unchecked Sendable {
     private let respond: @Sendable (Request, Int) -> [UInt8]
     private let requests = Atomic<Int>(0)
     private let stop = Atomic<Bool>(false)
+    private let acceptLoopEnded = Atomic<Bool>(false)
 
     init(respond: @escaping @Sendable (Request, Int) -> [UInt8]) throws {
         listener = try Listener(host: "127.0.0.1", port: 0)
@@ -37,6 +38,7 @@ final class ScriptedServer: @unchecked Sendable {
                 guard poll(&pollDescriptor, 1, 50) > 0, case .connection(let fd) = listener.acceptOne() else { continue }
                 Thread.detachNewThread { self.serve(fd) }
             }
+            acceptLoopEnded.store(true, ordering: .releasing)
         }
     }
 
@@ -72,8 +74,11 @@ final class ScriptedServer: @unchecked Sendable {
         return Request(head: head, body: body)
     }
 
+    /// Closes the listener only once the accept loop has left: closed while it polls, its descriptor
+    /// number could go to the next test's listener, and this server would answer that test.
     func shutdown() {
         stop.store(true, ordering: .relaxed)
+        while !acceptLoopEnded.load(ordering: .acquiring) { usleep(1_000) }
         listener.close()
     }
 

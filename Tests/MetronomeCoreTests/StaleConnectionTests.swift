@@ -15,6 +15,7 @@ final class StaleConnectionTests: XCTestCase {
         private let requests = Atomic<Int>(0)
         var requestsReceived: Int { requests.load(ordering: .relaxed) }
         private let stop = Atomic<Bool>(false)
+        private let acceptLoopEnded = Atomic<Bool>(false)
 
         init() throws { listener = try Listener(host: "127.0.0.1", port: 0) }
 
@@ -26,6 +27,7 @@ final class StaleConnectionTests: XCTestCase {
                     let number = connections.wrappingAdd(1, ordering: .relaxed).newValue
                     Thread.detachNewThread { self.serve(fd, closeOnSecondRequest: number == 1) }
                 }
+                acceptLoopEnded.store(true, ordering: .releasing)
             }
         }
 
@@ -55,8 +57,11 @@ final class StaleConnectionTests: XCTestCase {
             close(fd)
         }
 
+        /// The listener closes after the accept loop left, so its descriptor cannot go to another
+        /// test's listener while this loop still polls it.
         func shutdown() {
             stop.store(true, ordering: .relaxed)
+            while !acceptLoopEnded.load(ordering: .acquiring) { usleep(1_000) }
             listener.close()
         }
     }
