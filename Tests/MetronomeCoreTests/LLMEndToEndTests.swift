@@ -85,6 +85,41 @@ final class LLMEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(rejected.statusCounts.first { $0.status == 429 }?.count ?? 0, 10)
     }
 
+    /// A `--stage` plan against llmsim with 4 slots that answers 429 when all are busy
+    /// (`--reject-when-waiting 0`): a request takes 20 + 9 × 2 = 38 ms, so the server completes at
+    /// most 4 / 0.038 ≈ 105 requests/s. The first stage (5 rps) fits; the second (400 rps) gets
+    /// about three quarters 429s. Each stage carries its own verdict, goodput and checks.
+    func testEachStageCarriesItsOwnVerdict() throws {
+        let server = try startServer {
+            $0.ttftNs = 20_000_000; $0.prefillPerTokenNs = 0; $0.itlNs = 2_000_000; $0.maxNumSeqs = 4; $0.rejectWhenWaiting = 0
+        }
+        let summary = try run(["--start-rate", "5", "--stage", "2s:5", "--stage", "0s:400", "--stage", "1s:400", "--arrival", "constant",
+                               "--max-tokens", "10", "--ignore-eos", "--slo", "errors<=10%,p95<=1s", "--tag", "max_num_seqs=4"], port: server.port)
+        XCTAssertEqual(summary.stages.map(\.name), ["hold", "hold-2"])
+        let first = try XCTUnwrap(summary.stages[0].slo)
+        let second = try XCTUnwrap(summary.stages[1].slo)
+        XCTAssertTrue(first.passed, "\(first.checks)")
+        XCTAssertEqual(first.checks[0].measured, summary.stages[0].errorRate * 100, accuracy: 1e-9)
+        // 9 or 10 arrivals in 2 s (the 10th falls on the boundary), each under 1 s.
+        XCTAssertEqual(first.goodputRps ?? 0, 5, accuracy: 0.75)
+        XCTAssertFalse(second.passed)
+        XCTAssertFalse(second.checks[0].passed, "\(second.checks)")
+        XCTAssertGreaterThan(second.checks[0].measured, 30, "most of 400 rps find the 4 slots busy")
+        XCTAssertEqual(second.checks[0].measured, summary.stages[1].errorRate * 100, accuracy: 1e-9, "the stage's own counters, not the pool's")
+        XCTAssertGreaterThan(summary.stages[1].errors.first { $0.kind == "http_error" }?.count ?? 0, 0)
+        XCTAssertGreaterThan(summary.statusCounts.first { $0.status == 429 }?.count ?? 0, 0)
+        XCTAssertLessThan(second.goodputRps ?? .infinity, 4 / 0.038 * 1.2, "no more than the server's capacity succeeds")
+        XCTAssertFalse(summary.sloPassed, "the pooled verdict over both holds fails")
+        XCTAssertEqual(summary.tags.map(\.key), ["max_num_seqs"])
+
+        // The same verdicts in the saved summary, read back for `metronome report`.
+        let decoded = try RunSummary(summaryJSON: Array(SummaryFile.render(summary).utf8))
+        XCTAssertEqual(decoded.stages.map { $0.slo?.passed }, [true, false])
+        XCTAssertEqual(decoded.tags.map(\.value), ["4"])
+        XCTAssertEqual(TextReport.render(decoded, planDescription: decoded.planDescription),
+                       TextReport.render(summary, planDescription: decoded.planDescription))
+    }
+
     func testModelIsDiscoveredAndAnUnknownOneIsAnError() throws {
         let server = try startServer { $0.model = "served-model"; $0.ttftNs = 1_000_000; $0.itlNs = 1_000_000 }
         let options = try OptionTable.parse(["http://127.0.0.1:\(server.port)/v1", "--rate", "5", "--duration", "1s", "--quiet"])

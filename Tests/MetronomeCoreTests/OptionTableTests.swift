@@ -151,3 +151,28 @@ extension OptionTableTests {
                        "regenerate the README's table with: metronome help-options")
     }
 }
+
+extension OptionTableTests {
+    /// `--tag`: kept in the order given, into the config; a bad key, a control character, a missing
+    /// `=` or a key given twice is a usage error naming the flag.
+    func testTagsKeepTheirOrderAndRefuseWhatCannotBeALabel() throws {
+        let options = try OptionTable.parse(["--tag", "setting=max_num_seqs=64", "--tag", "gpu=A100 80GB", "--tag", "b.x-1_2=",
+                                             "--tag", "note=naïve ✓"])
+        XCTAssertEqual(options.tags.map(\.key), ["setting", "gpu", "b.x-1_2", "note"])
+        XCTAssertEqual(options.tags.map(\.value), ["max_num_seqs=64", "A100 80GB", "", "naïve ✓"])
+        XCTAssertEqual(options.resolvedConfig().filter { $0.key == "tag" }.map(\.value),
+                       ["setting=max_num_seqs=64", "gpu=A100 80GB", "b.x-1_2=", "note=naïve ✓"])
+        XCTAssertTrue(try OptionTable.parse([]).tags.isEmpty)
+        for bad in [["--tag", "novalue"], ["--tag", "=v"], ["--tag", "a b=v"], ["--tag", "k/1=v"], ["--tag", "ключ=v"],
+                    ["--tag", "k=line\nbreak"], ["--tag", "k=\r"], ["--tag", "k=a\tb"], ["--tag", "k=\u{1b}[2J"], ["--tag", "k=\u{85}"],
+                    ["--tag", "k=\u{7f}"], ["--tag", "k=1", "--tag", "k=2"]] {
+            XCTAssertThrowsError(try OptionTable.parse(bad), "\(bad)") { error in
+                XCTAssertEqual((error as? UsageError)?.flag, "--tag", "\(bad)")
+            }
+        }
+        XCTAssertThrowsError(try OptionTable.parse(["--tag", "k=1", "--tag", "k=2"])) {
+            XCTAssertTrue("\($0)".contains("given twice"), "\($0)")
+        }
+        XCTAssertEqual(OptionTable.run.last?.name, "tag", "the last entry of the Output group")
+    }
+}

@@ -111,6 +111,39 @@ final class SummaryFileTests: XCTestCase {
         }
     }
 
+    /// Tags and each stage's verdict reach every JSON output, the text header and the HTML facts, and
+    /// come back from a saved summary in their order (JSONSerialization forgets it).
+    func testTagsAndStageVerdictsSurviveTheRoundTrip() throws {
+        let summary = SampleSummary.make()
+        let expected = ["setting", "gpu", "build"]
+        for rendered in [SummaryFile.render(summary), JSONReport.render(summary), JSONReport.render(summary, pretty: false)] {
+            let object = try parse(rendered)
+            XCTAssertEqual((object["tags"] as? [String: Any])?.count, 3)
+            XCTAssertEqual((object["tags"] as? [String: Any])?["gpu"] as? String, "A100 80GB")
+            let stages = try XCTUnwrap(object["stages"] as? [[String: Any]])
+            for (stage, phase) in zip(stages, summary.stages) {
+                let slo = try XCTUnwrap(stage["slo"] as? [String: Any])
+                XCTAssertEqual(slo["passed"] as? Bool, phase.slo?.passed)
+                XCTAssertEqual((slo["checks"] as? [Any])?.count, 2)
+                XCTAssertNotNil(slo["goodput_rps"] as? Double)
+            }
+            let decoded = try RunSummary(summaryJSON: Array(rendered.utf8))
+            XCTAssertEqual(decoded.tags.map(\.key), expected)
+            XCTAssertEqual(decoded.tags.map(\.value), ["max_num_seqs=64", "A100 80GB", "v0.6.3"])
+            XCTAssertEqual(decoded.stages.map { $0.slo?.checks.map(\.passed) }, summary.stages.map { $0.slo?.checks.map(\.passed) })
+            XCTAssertEqual(decoded.stages[1].slo?.goodputRps ?? 0, summary.stages[1].slo?.goodputRps ?? -1, accuracy: 0.001)
+        }
+        let text = TextReport.render(summary, planDescription: TextReport.describe(samplePlan))
+        XCTAssertTrue(text.hasPrefix("Metronome \(metronomeVersion) · openai-chat workload · POST http://127.0.0.1:8000/v1/chat/completions (127.0.0.1:8000) · tags setting=max_num_seqs=64, gpu=A100 80GB, build=v0.6.3\n"), text)
+        XCTAssertTrue(text.contains("SLO by stage"), text)
+        XCTAssertTrue(HTMLReport.render(summary, title: "t").contains("<dt>Tags</dt><dd><code>setting=max_num_seqs=64</code>"))
+        var untagged = summary
+        untagged.tags = []
+        XCTAssertFalse(TextReport.render(untagged, planDescription: "").contains("tags"))
+        XCTAssertFalse(HTMLReport.render(untagged, title: "t").contains("<dt>Tags</dt>"))
+        XCTAssertEqual((try parse(JSONReport.render(untagged))["tags"] as? [String: Any])?.count, 0, "always present, empty without --tag")
+    }
+
     func testDecodesTheStdoutJSONToo() throws {
         let summary = SampleSummary.make()
         let decoded = try RunSummary(summaryJSON: Array(JSONReport.render(summary).utf8))

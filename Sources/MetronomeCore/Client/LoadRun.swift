@@ -117,6 +117,7 @@ public struct LoadRun {
                                  arrival: arrivalDescription, seed: options.seed, maxConnections: options.maxConnections,
                                  plan: plan, stats: stats, result: result)
         summary.config = options.resolvedConfig()
+        summary.tags = options.tags
         if let resolvedModel { summary.config.append(("resolved_model", resolvedModel)) }
         summary.environment = RunEnvironment.current(startedAtUnixS: result.startedAtUnixS)
         if options.workload.isOpenAI { summary.addTokenChecks(options: options) }
@@ -126,6 +127,7 @@ public struct LoadRun {
             summary.sloChecks = verdict.results
             summary.sloScope = verdict.scope
             summary.goodputRps = verdict.goodputRps
+            summary.setStageVerdicts(verdict.stages)
         }
         requestLog?.flush()
         if let log = requestLog, log.failedWrites > 0 {

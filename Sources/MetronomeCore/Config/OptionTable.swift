@@ -158,6 +158,9 @@ public enum OptionTable {
         OptionSpec(name: "quiet", value: nil, defaultText: "", help: "Print nothing but the summary.", group: "Output") { options, _ in options.quiet = true },
         OptionSpec(name: "no-files", value: nil, defaultText: "", help: "Write no report files.", group: "Output") { options, _ in options.noFiles = true },
         OptionSpec(name: "json", value: nil, defaultText: "", help: "Print the summary as one JSON object on stdout instead of text.", group: "Output") { options, _ in options.json = true },
+        OptionSpec(name: "tag", value: "KEY=VALUE", defaultText: "", help: "Label the run (repeatable, keys distinct): carried into the JSON summary's `tags` and shown in the reports, so runs over server settings can be grouped.", group: "Output") { options, text throws(UsageError) in
+            options.tags.append(try tag(text, existing: options.tags))
+        },
     ]
 
     /// Parses `metronome run`'s arguments (after `run`). A `--config FILE` is read first; every
@@ -246,6 +249,23 @@ public enum OptionTable {
             throw UsageError(flag, "must be a whole number from \(range.lowerBound) to \(range.upperBound) (got '\(text)')")
         }
         return value
+    }
+
+    /// `key=value`: the key of letters, digits, `_`, `.`, `-` (a column name in any tool), the value
+    /// printable (no control character: it lands in text, CSV and HTML); a key given twice is refused.
+    static func tag(_ text: String, existing: [(key: String, value: String)]) throws(UsageError) -> (key: String, value: String) {
+        guard let equals = text.firstIndex(of: "=") else { throw UsageError("--tag", "takes KEY=VALUE, e.g. max_num_seqs=64 (got '\(text)')") }
+        let key = String(text[..<equals])
+        let value = String(text[text.index(after: equals)...])
+        let keyBytes = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-".utf8
+        guard !key.isEmpty, key.utf8.allSatisfy({ keyBytes.contains($0) }) else {
+            throw UsageError("--tag", "key '\(key)' must be non-empty: letters, digits, '_', '.' or '-'")
+        }
+        guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            throw UsageError("--tag", "value of \(key) may not contain a line break or control character")
+        }
+        guard !existing.contains(where: { $0.key == key }) else { throw UsageError("--tag", "key '\(key)' given twice") }
+        return (key, value)
     }
 
     static func isTokenByte(_ byte: UInt8) -> Bool {

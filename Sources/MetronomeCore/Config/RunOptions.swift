@@ -64,6 +64,8 @@ public struct RunOptions: Sendable {
     public var quiet = false
     public var noFiles = false
     public var json = false
+    /// `--tag key=value` labels in the order given (keys distinct), carried into every summary.
+    public var tags: [(key: String, value: String)] = []
 
     public init() {}
 
@@ -166,6 +168,7 @@ extension RunOptions {
         if let requestLogPath { list.append(("request_log", requestLogPath)) }
         for header in headers { list.append(("header", RunOptions.masked(header))) }
         if let bodyFile { list.append(("body", bodyFile)) }
+        for tag in tags { list.append(("tag", "\(tag.key)=\(tag.value)")) }
         return list
     }
 }

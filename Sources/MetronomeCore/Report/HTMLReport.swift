@@ -44,6 +44,9 @@ public enum HTMLReport {
         out += "</h1>\n<dl class=\"facts\">\n"
         func fact(_ name: String, _ value: String) { out += "<dt>\(name)</dt><dd>\(value)</dd>\n" }
         fact("Target", "<code>\(esc(summary.target))</code> (\(esc(summary.address)))")
+        if !summary.tags.isEmpty {
+            fact("Tags", summary.tags.map { "<code>\(esc($0.key))=\(esc($0.value))</code>" }.joined(separator: " · "))
+        }
         var workload = esc(summary.workload)
         if summary.isLLM {
             workload += summary.stream ? " · streaming" : " · not streaming"
@@ -86,16 +89,46 @@ public enum HTMLReport {
         if let goodput = summary.goodputRps {
             out += "<p><strong>Goodput: \(fixed(goodput, 2)) requests/s</strong> met every per-request limit of the SLO, over the judged stages.</p>\n"
         }
+        if summary.stages.count > 1 && summary.stages.contains(where: { $0.slo != nil }) { out += stageSLO(summary) }
         return out + "</section>\n"
+    }
+
+    /// Each stage judged on its own requests: verdict, goodput, and every check's measured value.
+    static func stageSLO(_ summary: RunSummary) -> String {
+        let checks = summary.sloChecks
+        let goodput = summary.stages.contains { $0.slo?.goodputRps != nil }
+        var out = "<h3>By stage</h3>\n"
+        out += table(["stage", "verdict"] + (goodput ? ["goodput, rps"] : []) + checks.map(\.expression), summary.stages.map { stage in
+            guard let slo = stage.slo else { return [esc(stage.name)] + Array(repeating: "–", count: checks.count + (goodput ? 2 : 1)) }
+            var cells = [esc(stage.name), badge(slo.passed)]
+            if goodput { cells.append(slo.goodputRps.map { fixed($0, 2) } ?? "–") }
+            for index in checks.indices {
+                guard index < slo.checks.count else { cells.append("–"); continue }
+                let check = slo.checks[index]
+                let measured = check.measured.isNaN ? "no data" : measure(check.measured, unit: check.unit)
+                cells.append(check.passed ? measured : "<span class=\"miss\">\(measured)</span>")
+            }
+            return cells
+        })
+        out += "<p class=\"note\">Each stage is judged on its own requests alone; the verdict above pools the judged stages and decides the exit code. Measured values that fail their check are marked.</p>\n"
+        return out
+    }
+
+    static func badge(_ passed: Bool) -> String {
+        passed ? "<span class=\"badge pass\">PASS</span>" : "<span class=\"badge fail\">FAIL</span>"
     }
 
     static func summaryTables(_ phases: [PhaseSummary]) -> String {
         var out = "<section id=\"summary\">\n<h2>Summary</h2>\n<h3>Requests</h3>\n"
-        out += table(["stage", "window, s", "planned rate, rps", "scheduled", "succeeded", "failed", "dropped", "unfinished", "offered, rps", "achieved, rps", "error %"],
+        // With --slo, each stage's own verdict; the total row is no stage (the pooled verdict is above).
+        let judged = phases.contains { $0.slo != nil }
+        out += table(["stage", "window, s", "planned rate, rps", "scheduled", "succeeded", "failed", "dropped", "unfinished", "offered, rps", "achieved, rps", "error %"]
+                     + (judged ? ["SLO"] : []),
                      phases.map { phase in
                          [esc(phase.name), "\(fixed(phase.startS, 1))–\(fixed(phase.endS, 1))", rateDescription(phase),
                           "\(phase.scheduled)", "\(phase.succeeded)", "\(phase.failed)", "\(phase.dropped)", "\(phase.unfinished)",
                           fixed(phase.offeredRps, 2), fixed(phase.achievedRps, 2), fixed(phase.errorRate * 100, 2)]
+                         + (judged ? [phase.slo.map { badge($0.passed) } ?? ""] : [])
                      }, totalRow: phases.count > 1)
         out += "<p class=\"note\">Error % counts every scheduled request that did not succeed: failed, dropped and unfinished.</p>\n"
         out += "<h3>Latency, ms</h3>\n"
@@ -292,6 +325,7 @@ public enum HTMLReport {
     .badge{display:inline-block;padding:2px 10px;border-radius:4px;font-size:14px;font-weight:700;letter-spacing:.04em;color:#fff;vertical-align:middle}
     .pass{background:#00704f}
     .fail{background:#b84a00}
+    .miss{color:#b84a00;font-weight:700}
     .badge-note{font-size:14px;font-weight:400;color:#555;vertical-align:middle}
     .facts{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margin:0 0 12px}
     .facts dt{color:#555}

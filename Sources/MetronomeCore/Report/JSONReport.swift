@@ -26,6 +26,9 @@ public enum JSONReport {
     static func fields(_ summary: RunSummary, into json: inout JSONWriter, detail: Detail) {
         let decimals = detail.decimals
         json.string("metronome_version", metronomeVersion)
+        json.beginObject("tags")
+        for tag in summary.tags { json.string(tag.key, tag.value) }
+        json.endObject()
         json.string("target", summary.target)
         json.string("address", summary.address)
         json.string("workload", summary.workload)
@@ -65,6 +68,7 @@ public enum JSONReport {
             json.number("start_rate", stage.startRate, decimals: decimals)
             json.number("end_rate", stage.endRate, decimals: decimals)
             phaseFields(stage, into: &json, llm: summary.isLLM, detail: detail)
+            if let slo = stage.slo { stageSLO(slo, into: &json, detail: detail) }
             json.endObject()
         }
         json.endArray()
@@ -92,6 +96,28 @@ public enum JSONReport {
         json.beginArray("warnings")
         for warning in summary.warnings { json.string(nil, warning) }
         json.endArray()
+    }
+
+    /// A stage's own verdict: the members of the top-level `slo` object but its scope.
+    static func stageSLO(_ slo: StageSLO, into json: inout JSONWriter, detail: Detail) {
+        let decimals = detail == .full ? detail.decimals : 3
+        json.beginObject("slo")
+        json.bool("passed", slo.passed)
+        if let goodput = slo.goodputRps { json.number("goodput_rps", goodput, decimals: decimals) } else { json.null("goodput_rps") }
+        json.beginArray("checks")
+        for check in slo.checks {
+            json.beginObject()
+            json.string("expression", check.expression)
+            json.string("metric", check.metric)
+            json.string("comparison", check.comparison)
+            json.number("limit", check.limit, decimals: decimals)
+            json.number("measured", check.measured, decimals: decimals)
+            json.string("unit", check.unit)
+            json.bool("passed", check.passed)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
     }
 
     static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter, llm: Bool, detail: Detail) {

@@ -64,6 +64,8 @@ public struct PhaseSummary: Sendable {
     public var tokenCountedRequests: UInt64 = 0
     /// Each outcome other than success with a non-zero count, in `Outcome` order.
     public var errors: [(kind: String, count: UInt64)] = []
+    /// A stage's own `--slo` verdict (`RunSummary.setStageVerdicts`); nil without `--slo`, and for the total.
+    public var slo: StageSLO? = nil
 
     init(name: String, startS: Double, endS: Double, startRate: Double, endRate: Double, stats: StageStats, elapsedS: Double) {
         self.name = name
@@ -192,6 +194,8 @@ public struct RunSummary: Sendable {
     public var serviceDistribution: [(percentile: Double, ms: Double)]
     /// The resolved options, secrets masked, in table order; set by the caller.
     public var config: [(key: String, value: String)] = []
+    /// `--tag key=value` labels, in the order given: what a grid over server settings groups runs by.
+    public var tags: [(key: String, value: String)] = []
     /// The run's credentials (from the stats), hidden by every writer; never written anywhere.
     public var secrets = SecretMask()
     /// OpenAI workloads: what was asked, so reports can judge the token counts.
@@ -207,6 +211,11 @@ public struct RunSummary: Sendable {
     /// (latency and TTFT limits); nil without per-request limits.
     public var goodputRps: Double? = nil
     public var sloPassed: Bool { sloChecks.allSatisfy(\.passed) }
+
+    /// Gives each stage its own verdict (`SLOVerdict.stages`, in plan order).
+    public mutating func setStageVerdicts(_ verdicts: [StageSLO]) {
+        for (index, verdict) in zip(stages.indices, verdicts) { stages[index].slo = verdict }
+    }
 
     public func connectionCounter(_ counter: LiveCounter) -> UInt64 {
         connectionCounters.first { $0.key == counter.summaryKey }?.count ?? 0

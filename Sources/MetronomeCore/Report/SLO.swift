@@ -133,11 +133,36 @@ public struct GoodputLimits: Sendable, Equatable {
     }
 }
 
+/// One stage's own verdict: every check judged on that stage's histograms and counters alone, never
+/// on a pool, so a stage at one rate is not rescued (or sunk) by a stage at another.
+public struct StageSLO: Sendable, Equatable {
+    public var checks: [SLOCheckResult]
+    /// Requests/s of the stage that met every per-request limit; nil without per-request limits.
+    public var goodputRps: Double?
+    public var passed: Bool { checks.allSatisfy(\.passed) }
+
+    public init(checks: [SLOCheckResult], goodputRps: Double?) {
+        self.checks = checks
+        self.goodputRps = goodputRps
+    }
+}
+
+/// The verdict on a run: the pooled one over `scope` (it decides the exit code), and each stage's own.
+public struct SLOVerdict: Sendable {
+    public var results: [SLOCheckResult]
+    /// The scope actually used: `hold`, or `all` when asked or when the plan holds no rate.
+    public var scope: String
+    /// Over the judged stages; nil without per-request limits.
+    public var goodputRps: Double?
+    /// In plan order, one per stage, whatever the scope.
+    public var stages: [StageSLO]
+}
+
 public enum SLOJudge {
-    /// Judges `checks` on the stages in `scope` (`hold`: stages that hold a rate; `all`: the run).
-    /// Returns the verdicts, the scope actually used, and the goodput over it.
+    /// Judges `checks` on the stages in `scope` (`hold`: stages that hold a rate; `all`: the run),
+    /// and on each stage alone.
     public static func judge(_ checks: [SLOCheck], scope: String, stats: RunStats, plan: RatePlan, ranS: Double,
-                             goodput: Bool) -> (results: [SLOCheckResult], scope: String, goodputRps: Double?) {
+                             goodput: Bool) -> SLOVerdict {
         var indices = Array(plan.stages.indices)
         var usedScope = "all"
         if scope == "hold" {
@@ -151,14 +176,28 @@ public enum SLOJudge {
         var durationS = 0.0
         for index in indices {
             merged.merge(stats.stages[index])
-            let stage = plan.stages[index]
-            let startS = Double(stage.startNs) / 1e9
-            durationS += max(0, min(startS + Double(stage.durationNs) / 1e9, ranS) - startS)
+            durationS += ranDurationS(plan.stages[index], ranS: ranS)
         }
-        let phase = PhaseSummary(name: usedScope, startS: 0, endS: durationS, startRate: 0, endRate: 0, stats: merged, elapsedS: durationS)
-        let goodputRps = goodput && durationS > 0 ? Double(merged[.goodRequests]) / durationS : nil
+        let pooled = judge(checks, stats: merged, name: usedScope, durationS: durationS, goodput: goodput)
+        let stages = plan.stages.indices.map { index in
+            judge(checks, stats: stats.stages[index], name: plan.stages[index].name,
+                  durationS: ranDurationS(plan.stages[index], ranS: ranS), goodput: goodput)
+        }
+        return SLOVerdict(results: pooled.checks, scope: usedScope, goodputRps: pooled.goodputRps, stages: stages)
+    }
+
+    /// The part of a stage that ran before the plan stopped (all of it, unless interrupted), in s.
+    static func ranDurationS(_ stage: RateStage, ranS: Double) -> Double {
+        let startS = Double(stage.startNs) / 1e9
+        return max(0, min(startS + Double(stage.durationNs) / 1e9, ranS) - startS)
+    }
+
+    /// `checks` on one set of stats that ran for `durationS` (a stage, or the pooled scope).
+    public static func judge(_ checks: [SLOCheck], stats: StageStats, name: String, durationS: Double, goodput: Bool) -> StageSLO {
+        let phase = PhaseSummary(name: name, startS: 0, endS: durationS, startRate: 0, endRate: 0, stats: stats, elapsedS: durationS)
+        let goodputRps = goodput && durationS > 0 ? Double(stats[.goodRequests]) / durationS : nil
         let results = checks.map { check -> SLOCheckResult in
-            let (label, measured, unit) = value(of: check.metric, phase: phase, stats: merged, goodputRps: goodputRps ?? 0)
+            let (label, measured, unit) = value(of: check.metric, phase: phase, stats: stats, goodputRps: goodputRps ?? 0)
             let passed: Bool
             if check.atMost {
                 passed = check.strict ? measured < check.limit : measured <= check.limit
@@ -168,7 +207,7 @@ public enum SLOJudge {
             return SLOCheckResult(expression: check.expression, metric: label, comparison: (check.atMost ? "<" : ">") + (check.strict ? "" : "="),
                                   limit: check.limit, measured: measured, unit: unit, passed: passed && !measured.isNaN)
         }
-        return (results, usedScope, goodputRps)
+        return StageSLO(checks: results, goodputRps: goodputRps)
     }
 
     static func value(of metric: SLOCheck.Metric, phase: PhaseSummary, stats: StageStats, goodputRps: Double) -> (String, Double, String) {

@@ -32,9 +32,17 @@ extension RunSummary {
         elapsedS = try root.number("elapsed_s")
         interrupted = try root.bool("interrupted")
         targetUnreachable = try root.bool("target_unreachable")
+        // Files written before tags have none.
+        if let tagObject = try root.optionalObject("tags") {
+            tags = try tagObject.keysInFileOrder(bytes, section: "tags").map { key in (key, try tagObject.string(key)) }
+        }
         stages = try root.objects("stages").map { stage in
-            try PhaseSummary(decoding: stage, name: stage.string("name"), startS: stage.number("start_s"), endS: stage.number("end_s"),
-                             startRate: stage.number("start_rate"), endRate: stage.number("end_rate"))
+            var phase = try PhaseSummary(decoding: stage, name: stage.string("name"), startS: stage.number("start_s"), endS: stage.number("end_s"),
+                                         startRate: stage.number("start_rate"), endRate: stage.number("end_rate"))
+            if let sloObject = try stage.optionalObject("slo") {
+                phase.slo = StageSLO(checks: try sloObject.sloChecks(), goodputRps: try sloObject.optionalNumber("goodput_rps"))
+            }
+            return phase
         }
         total = try PhaseSummary(decoding: root, name: "total", startS: 0, endS: plannedDurationS,
                                  startRate: stages.first?.startRate ?? 0, endRate: stages.last?.endRate ?? 0)
@@ -102,11 +110,7 @@ extension RunSummary {
         if let sloObject = try root.optionalObject("slo") {
             sloScope = try sloObject.string("scope")
             goodputRps = try sloObject.optionalNumber("goodput_rps")
-            sloChecks = try sloObject.objects("checks").map { check in
-                SLOCheckResult(expression: try check.string("expression"), metric: try check.string("metric"),
-                               comparison: try check.string("comparison"), limit: try check.number("limit"),
-                               measured: try check.number("measured"), unit: try check.string("unit"), passed: try check.bool("passed"))
-            }
+            sloChecks = try sloObject.sloChecks()
         }
     }
 
@@ -300,16 +304,31 @@ struct JSONFields {
         }
     }
 
-    /// The config's entries in the order the file lists them. JSONSerialization forgets key order, so
-    /// it is read back from where each key first appears, as `"key":`, after `"config":` in the text;
-    /// keys not found there (a hand-written file) follow in alphabetical order.
-    func configEntries(orderedBy bytes: [UInt8]) throws -> [(key: String, value: String)] {
+    /// The `checks` of an `slo` object (the run's, or a stage's).
+    func sloChecks() throws -> [SLOCheckResult] {
+        try objects("checks").map { check in
+            SLOCheckResult(expression: try check.string("expression"), metric: try check.string("metric"),
+                           comparison: try check.string("comparison"), limit: try check.number("limit"),
+                           measured: try check.number("measured"), unit: try check.string("unit"), passed: try check.bool("passed"))
+        }
+    }
+
+    /// This object's keys in the order the file lists them. JSONSerialization forgets key order, so
+    /// it is read back from where each key first appears, as `"key":`, after `"section":` in the
+    /// text (a quote inside a string is escaped, so only keys match); keys not found there (a
+    /// hand-written file) follow in alphabetical order.
+    func keysInFileOrder(_ bytes: [UInt8], section name: String) -> [String] {
         let text = String(decoding: bytes, as: UTF8.self)
-        let section = text.range(of: "\"config\":").map { text[$0.upperBound...] } ?? text[text.endIndex...]
+        let section = text.range(of: JSONWriter.quote(name) + ":").map { text[$0.upperBound...] } ?? text[text.endIndex...]
         func position(_ key: String) -> String.Index {
             section.range(of: JSONWriter.quote(key) + ":")?.lowerBound ?? text.endIndex
         }
-        let ordered = keys.map { ($0, position($0)) }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
+        return keys.map { ($0, position($0)) }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
+    }
+
+    /// The config's entries in the order the file lists them.
+    func configEntries(orderedBy bytes: [UInt8]) throws -> [(key: String, value: String)] {
+        let ordered = keysInFileOrder(bytes, section: "config")
         return try ordered.flatMap { key -> [(key: String, value: String)] in
             if let value = dictionary[key] as? String { return [(key, value)] }
             guard let values = dictionary[key] as? [Any] else { throw fail(key, "not a string or an array of strings") }

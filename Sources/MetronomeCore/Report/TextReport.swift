@@ -4,7 +4,9 @@ public enum TextReport {
     public static func render(_ summary: RunSummary, planDescription: String) -> String {
         let summary = summary.maskingSecrets()
         var out = ""
-        out += "Metronome \(metronomeVersion) · \(summary.workload) workload · \(summary.target) (\(summary.address))\n"
+        out += "Metronome \(metronomeVersion) · \(summary.workload) workload · \(summary.target) (\(summary.address))"
+        if !summary.tags.isEmpty { out += " · tags " + summary.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") }
+        out += "\n"
         out += "Plan: \(planDescription) · \(summary.arrival) arrivals · seed \(summary.seed) · up to \(summary.maxConnections) connections\n"
         var ran = "Ran \(Format.fixed(summary.ranS, decimals: 1)) s of \(Format.fixed(summary.plannedDurationS, decimals: 1)) s"
         ran += " (\(Format.fixed(summary.elapsedS - summary.ranS, decimals: 1)) s drain)"
@@ -76,7 +78,30 @@ public enum TextReport {
         if let goodput = summary.goodputRps {
             out += "  goodput \(Format.fixed(goodput, decimals: 2)) requests/s met every per-request limit\n"
         }
+        if summary.stages.count > 1 && summary.stages.contains(where: { $0.slo != nil }) { out += "\n" + stageSLOTable(summary) }
         return out
+    }
+
+    /// Each stage's own verdict, goodput and measured values (✗ marks a failed check): a stage at one
+    /// rate judged on its requests alone, whatever the pooled scope.
+    static func stageSLOTable(_ summary: RunSummary) -> String {
+        let checks = summary.sloChecks
+        let goodput = summary.stages.contains { $0.slo?.goodputRps != nil }
+        let header = ["verdict"] + (goodput ? ["goodput/s"] : []) + checks.map(\.expression)
+        let rows = summary.stages.map { stage -> (String, [String]) in
+            guard let slo = stage.slo else { return (stage.name, header.map { _ in "-" }) }
+            var cells = [slo.passed ? "PASS" : "FAIL"]
+            if goodput { cells.append(slo.goodputRps.map { Format.fixed($0, decimals: 2) } ?? "-") }
+            for index in checks.indices {
+                guard index < slo.checks.count else { cells.append("-"); continue }
+                let check = slo.checks[index]
+                let measured = check.measured.isNaN ? "no data" : Format.fixed(check.measured, decimals: 2) + " " + check.unit
+                cells.append((check.passed ? "" : "✗ ") + measured)
+            }
+            return (stage.name, cells)
+        }
+        let nameWidth = max(8, summary.stages.map(\.name.count).max() ?? 0) + 2
+        return table(header: header, rows: rows, nameWidth: nameWidth, title: "SLO by stage (each judged on its own requests):")
     }
 
     static func llmSection(_ summary: RunSummary, phases: [PhaseSummary], nameWidth: Int, columns: [String]) -> String {
