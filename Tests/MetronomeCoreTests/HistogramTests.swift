@@ -181,6 +181,8 @@ final class HistogramTests: XCTestCase {
         }
         XCTAssertEqual(h.valueAtPercentile(0), h.minValue)
         XCTAssertEqual(h.valueAtPercentile(100), h.maxValue)
+        let levels = Self.percentilesInBasisPoints.map { Double($0) / 100 }.sorted()
+        XCTAssertEqual(h.valuesAtPercentiles(levels), levels.map { h.valueAtPercentile($0) }, "one walk gives what one walk each gives")
         XCTAssertEqual(h.minValue, h.lowestEquivalentValue(sorted.first!))
         XCTAssertEqual(h.maxValue, h.highestEquivalentValue(sorted.last!))
     }
@@ -272,6 +274,13 @@ final class HistogramTests: XCTestCase {
         h.record(80)
         XCTAssertEqual(h.minValue, 20)
         XCTAssertEqual(h.maxValue, 80)
+        // Zero and a clamped value: the reset clears from slot 0 to the top slot.
+        h.record(0)
+        h.record(UInt64.max)
+        h.reset()
+        h.forEachRecordedBucket { _, _, _ in occupied += 1 }
+        XCTAssertEqual(occupied, 0, "every slot between the extremes cleared")
+        XCTAssertEqual(h.valuesAtPercentiles([50, 99]), [0, 0])
     }
 
     func testValuesAboveHighestAreClampedCountedAndReported() {

@@ -136,7 +136,9 @@ public final class Histogram: @unchecked Sendable {
 
     /// Clears everything. Only the writer may call it.
     public func reset() {
-        for i in 0..<countsLength {
+        // Every count lies between the extremes' slots: the once-a-second reset of the interval
+        // histogram clears what the second spanned, not all 24,576 slots.
+        for i in occupiedIndices() {
             counts[i].store(0, ordering: .relaxed)
         }
         total.store(0, ordering: .relaxed)
@@ -245,7 +247,7 @@ public final class Histogram: @unchecked Sendable {
         let rank = max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
         var cumulative: UInt64 = 0
         var lastOccupied = -1
-        for i in 0..<countsLength {
+        for i in occupiedIndices() {
             let slotCount = counts[i].load(ordering: .relaxed)
             if slotCount == 0 { continue }
             cumulative &+= slotCount
@@ -257,6 +259,55 @@ public final class Histogram: @unchecked Sendable {
         }
         // Only reachable while the writer runs ahead of us: the total was read before the slots filled.
         return lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
+    }
+
+    /// `valueAtPercentile` of each of `percentiles` (ascending), in one walk over the slots: the
+    /// per-second sample asks for eleven of them at once.
+    public func valuesAtPercentiles(_ percentiles: [Double]) -> [UInt64] {
+        var values = [UInt64](repeating: 0, count: percentiles.count)
+        let count = totalCount
+        guard count > 0, !percentiles.isEmpty else { return values }
+        precondition(zip(percentiles, percentiles.dropFirst()).allSatisfy { $0 <= $1 }, "percentiles must ascend")
+        func rank(_ percentile: Double) -> UInt64 {
+            let requested = min(max(percentile.nextDown, 0), 100)
+            return max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
+        }
+        var next = 0
+        var nextRank = rank(percentiles[0])
+        var cumulative: UInt64 = 0
+        var lastOccupied = -1
+        for i in occupiedIndices() {
+            let slotCount = counts[i].load(ordering: .relaxed)
+            if slotCount == 0 { continue }
+            cumulative &+= slotCount
+            lastOccupied = i
+            while cumulative >= nextRank {
+                let value = valueFromIndex(i)
+                values[next] = percentiles[next] == 0 ? value : highestEquivalentValue(value)
+                next += 1
+                if next == percentiles.count { return values }
+                nextRank = rank(percentiles[next])
+            }
+        }
+        // Only while the writer runs ahead of us, as in `valueAtPercentile`.
+        let last = lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
+        while next < percentiles.count {
+            values[next] = last
+            next += 1
+        }
+        return values
+    }
+
+    /// The slots that can hold counts: from the lowest recorded value's (slot 0 when it holds any) to
+    /// the highest's. Walks over them instead of all the slots cost what the data spans, not the
+    /// histogram's 1 µs–1 h range. A live reader may miss a value recorded since it read the extremes.
+    @inline(__always)
+    private func occupiedIndices() -> Range<Int> {
+        let highest = maxRecorded.load(ordering: .relaxed)
+        let lowestNonZero = minNonZeroRecorded.load(ordering: .relaxed)
+        let upper = min(countsIndex(for: min(highest, highestTrackableValue)) + 1, countsLength)
+        let lower = lowestNonZero == .max || counts[0].load(ordering: .relaxed) > 0 ? 0 : countsIndex(for: lowestNonZero)
+        return lower..<max(lower, upper)
     }
 
     /// Count recorded in the slot that `value` falls in (0 beyond the last slot).
@@ -286,7 +337,8 @@ public final class Histogram: @unchecked Sendable {
     func moments() -> (mean: Double, stdDeviation: Double) {
         var weightedSum = 0.0
         var seen: UInt64 = 0
-        for i in 0..<countsLength {
+        let occupied = occupiedIndices()
+        for i in occupied {
             let count = counts[i].load(ordering: .relaxed)
             if count == 0 { continue }
             weightedSum += Double(medianEquivalentValue(valueFromIndex(i))) * Double(count)
@@ -296,7 +348,7 @@ public final class Histogram: @unchecked Sendable {
         let mean = weightedSum / Double(seen)
         var deviationSum = 0.0
         seen = 0
-        for i in 0..<countsLength {
+        for i in occupied {
             let count = counts[i].load(ordering: .relaxed)
             if count == 0 { continue }
             let deviation = Double(medianEquivalentValue(valueFromIndex(i))) - mean
