@@ -84,6 +84,24 @@ final class CapacityCLITests: XCTestCase {
         XCTAssertTrue(help.stdout.contains("--rates LIST"))
     }
 
+    /// Steps that fail because the generator dropped requests (a tiny pool) are said to be the
+    /// generator's limit, not the server's.
+    func testFindMaxSaysWhenTheGeneratorWasTheLimit() throws {
+        let server = try startServer()
+        let result = try metronome(["find-max", "http://127.0.0.1:\(server.port)", "--slo", "errors<=1%", "--min-rate", "5", "--max-rate", "160",
+                                    "--step-duration", "1s", "--step-ramp", "0s", "--max-tokens", "5", "--ignore-eos", "--arrival", "constant",
+                                    "--max-connections", "1", "--max-queue", "1", "--no-files", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        let warnings = try XCTUnwrap(object["warnings"] as? [String])
+        XCTAssertTrue(warnings.contains { $0.contains("the generator, not the server") && $0.contains("dropped") }, "\(warnings)")
+        let bracket = try XCTUnwrap(object["bracket"] as? [Any])
+        XCTAssertEqual(bracket.count, 2)
+        // One connection carrying 60 ms requests (20 ms TTFT + 200 prompt tokens × 0.1 ms, 4 × 5 ms
+        // ITL) serves at most 16.7 requests/s.
+        XCTAssertLessThan(try XCTUnwrap(object["max_rate"] as? Double), 17, result.stdout)
+    }
+
     func testSIGINTStopsTheSweepPrintsWhatItHasAndExits130() throws {
         let server = try startServer()
         let started = Date()

@@ -1,4 +1,5 @@
 // sweep / find-max options: run options pass through, the plan's own are refused, bad values named.
+import Foundation
 import XCTest
 @testable import MetronomeCore
 
@@ -25,6 +26,21 @@ final class CapacityOptionsTests: XCTestCase {
         XCTAssertEqual(second.stages[1].durationNs, 3_000_000_000)
         XCTAssertEqual(SweepRunner.stepPath("dir.d/log.csv", step: 3), "dir.d/log_step3.csv")
         XCTAssertEqual(SweepRunner.stepPath("dir.d/log", step: 2), "dir.d/log_step2")
+    }
+
+    /// A run's config file gives the workload; its rate plan is skipped (the steps make theirs).
+    func testConfigFileGivesRunOptionsButNotThePlan() throws {
+        let path = NSTemporaryDirectory() + "metronome-sweep-config-\(getpid()).json"
+        try Data(#"{"rate": 20, "ramp": "60s", "duration": "10m", "start-rate": 2, "max-tokens": 9, "arrival": "constant", "url": "http://f:1"}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let options = try CapacityOptionTable.parse(["--config", path, "--rates", "1,2", "--max-tokens", "11"], command: .sweep)
+        XCTAssertEqual(options.run.maxTokens, 11, "the command line wins")
+        XCTAssertEqual(options.run.arrival, .constant)
+        XCTAssertEqual(options.run.url, "http://f:1")
+        XCTAssertNil(options.run.rate)
+        XCTAssertNil(options.run.durationNs)
+        XCTAssertEqual(options.rates, [1, 2], "--rates's value is not taken for a URL")
     }
 
     func testBadUsageNamesTheFlag() {

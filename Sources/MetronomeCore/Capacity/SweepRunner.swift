@@ -99,7 +99,9 @@ public final class SweepRunner {
         let measured = hold.succeeded > 0 && (hold.dropped + hold.unfinished) * 2 <= hold.scheduled
         return StepResult(rate: rate, hold: hold, goodputRps: summary.goodputRps, sloChecks: summary.sloChecks,
                           passed: measured && summary.sloPassed, interrupted: result.interruptedBySignal != nil,
-                          targetUnreachable: summary.targetUnreachable, warnings: summary.warnings,
+                          targetUnreachable: summary.targetUnreachable,
+                          // A step's drain is the sweep's cooldown.
+                          warnings: summary.warnings.map { $0.replacing("raise --drain", with: "raise --cooldown") },
                           isLLM: summary.isLLM, stream: summary.stream)
     }
 }
