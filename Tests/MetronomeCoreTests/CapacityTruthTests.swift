@@ -78,8 +78,9 @@ final class CapacityTruthTests: XCTestCase {
     func testSweepStepsMatchSeparateRuns() throws {
         let server = try startServer(slots: 4, rejectWhenWaiting: 0)
         let rates = [5.0, 10, 30]
-        let sweep = try CapacitySearch.run(SweepRunner(options: options(.sweep, port: server.port,
-                                                                           ["--arrival", "constant", "--rates", "5,10,30", "--slo", "errors<=1%"])))
+        let runner = SweepRunner(options: try options(.sweep, port: server.port, ["--arrival", "constant", "--rates", "5,10,30", "--slo", "errors<=1%"]))
+        let sweep = try CapacitySearch.run(runner)
+        XCTAssertEqual(runner.stepOptions(rate: 1, rampFrom: nil).model, "llmsim", "discovered on the first step, then sent as --model")
         XCTAssertEqual(sweep.steps.map(\.rate), rates)
         XCTAssertEqual(sweep.steps.map(\.passed), [true, true, false], SweepReport.text(sweep))
         XCTAssertEqual(CapacityCommand.exitCode(sweep), 0, "a sweep's failing steps are data")

@@ -29,7 +29,8 @@ public struct SweepResult: Sendable {
 
 public enum CapacitySearch {
     /// Runs every step on the calling thread. `onStep` sees each finished step (progress on stderr).
-    /// Throws only for the first step's setup (bad URL, no model); later steps reuse what it found.
+    /// Throws only for the first step's setup (bad URL, no model); later steps reuse what it found,
+    /// and one that cannot start ends the search with what was measured (`abortReason`).
     public static func run(_ runner: SweepRunner, handlesSignals: Bool = false, progress: Bool = false,
                            onStep: (StepResult, Int) -> Void = { _, _ in }) throws -> SweepResult {
         let options = runner.options
@@ -51,7 +52,15 @@ public enum CapacitySearch {
             // Ramp from the nearest lower rate already run, so a step after a fail at a higher rate
             // does not start by overloading the server.
             let rampFrom = result.steps.map(\.rate).filter { $0 < rate }.max()
-            var step = try runner.runStep(rate: rate, rampFrom: rampFrom, handlesSignals: handlesSignals, progress: progress)
+            var step: StepResult
+            do {
+                step = try runner.runStep(rate: rate, rampFrom: rampFrom, handlesSignals: handlesSignals, progress: progress)
+            } catch {
+                // The first step's setup failing is the command's; a later one keeps what was measured.
+                if result.steps.isEmpty { throw error }
+                result.abortReason = "the step at \(Format.rate(rate)) requests/s could not start: \(error)"
+                break
+            }
             step.repeated = repeated
             if index == 0 {
                 result.target = runner.target

@@ -33,6 +33,7 @@ public enum HelpText {
       3    an SLO check failed (--slo)
       64   bad usage (a bad flag, value or URL; an --out or --request-log that cannot be written)
       130  interrupted by SIGINT/SIGTERM (during the run the summary is still printed)
+      (sweep and find-max have their own: see metronome sweep --help)
 
     """
 
