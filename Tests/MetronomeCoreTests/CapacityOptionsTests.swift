@@ -24,6 +24,8 @@ final class CapacityOptionsTests: XCTestCase {
         XCTAssertEqual(second.stages[0].startRatePerSec, 5)
         XCTAssertEqual(second.stages[0].durationNs, 300_000_000)
         XCTAssertEqual(second.stages[1].durationNs, 3_000_000_000)
+        XCTAssertEqual(first.seed, 42)
+        XCTAssertEqual(runner.stepOptions(rate: 5, rampFrom: nil, repeated: true).seed, 43, "a repeat takes the next seed")
         XCTAssertEqual(SweepRunner.stepPath("dir.d/log.csv", step: 3), "dir.d/log_step3.csv")
         XCTAssertEqual(SweepRunner.stepPath("dir.d/log", step: 2), "dir.d/log_step2")
     }

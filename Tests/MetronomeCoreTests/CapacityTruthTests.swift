@@ -31,26 +31,28 @@ final class CapacityTruthTests: XCTestCase {
 
     /// With constant arrivals and 429 for any request that finds every slot busy, `errors<=1%` holds
     /// up to the capacity and fails past it: find-max lands within ±10 % of K ÷ (T + (n − 1)·I).
-    func testFindMaxFindsTheAnalyticCapacityForTwoSlotCounts() throws {
-        for slots in [4, 8] {
-            let server = try startServer(slots: slots, rejectWhenWaiting: 0)
-            let start = Date()
-            let result = try CapacitySearch.run(SweepRunner(options: options(.findMax, port: server.port,
-                                                                                ["--arrival", "constant", "--slo", "errors<=1%", "--min-rate", "3"])))
-            let capacity = Self.capacity(slots: slots)
-            let found = try XCTUnwrap(result.maxRate, SweepReport.text(result))
-            print("find-max K=\(slots): \(Format.rate(found)) rps against \(Format.rate(capacity)) analytic, \(result.steps.count) steps, \(Format.trimmed(Date().timeIntervalSince(start), decimals: 1)) s")
-            XCTAssertEqual(found, capacity, accuracy: capacity * 0.10, SweepReport.text(result))
-            XCTAssertEqual(CapacityCommand.exitCode(result), 0)
-            let fail = try XCTUnwrap(result.bracket.fail)
-            XCTAssertGreaterThan(fail, found)
-            XCTAssertLessThan((fail - found) / found, 0.05 + 1e-9)
-            // The rates past capacity really were refused by the server (429), not lost by the generator.
-            for step in result.steps where !step.passed {
-                XCTAssertGreaterThan(step.rate, capacity * 0.9, SweepReport.text(result))
-                XCTAssertEqual(step.hold.dropped, 0)
-                XCTAssertTrue(step.hold.errors.contains { $0.kind == "http_error" }, "\(step.hold.errors)")
-            }
+    func testFindMaxFindsTheAnalyticCapacityWithFourSlots() throws { try findMaxFindsTheAnalyticCapacity(slots: 4) }
+
+    func testFindMaxFindsTheAnalyticCapacityWithEightSlots() throws { try findMaxFindsTheAnalyticCapacity(slots: 8) }
+
+    func findMaxFindsTheAnalyticCapacity(slots: Int) throws {
+        let server = try startServer(slots: slots, rejectWhenWaiting: 0)
+        let start = Date()
+        let result = try CapacitySearch.run(SweepRunner(options: options(.findMax, port: server.port,
+                                                                            ["--arrival", "constant", "--slo", "errors<=1%", "--min-rate", "3"])))
+        let capacity = Self.capacity(slots: slots)
+        let found = try XCTUnwrap(result.maxRate, SweepReport.text(result))
+        print("find-max K=\(slots): \(Format.rate(found)) rps against \(Format.rate(capacity)) analytic, \(result.steps.count) steps, \(Format.trimmed(Date().timeIntervalSince(start), decimals: 1)) s")
+        XCTAssertEqual(found, capacity, accuracy: capacity * 0.10, SweepReport.text(result))
+        XCTAssertEqual(CapacityCommand.exitCode(result), 0)
+        let fail = try XCTUnwrap(result.bracket.fail)
+        XCTAssertGreaterThan(fail, found)
+        XCTAssertLessThan((fail - found) / found, 0.05 + 1e-9)
+        // The rates past capacity really were refused by the server (429), not lost by the generator.
+        for step in result.steps where !step.passed {
+            XCTAssertGreaterThan(step.rate, capacity * 0.9, SweepReport.text(result))
+            XCTAssertEqual(step.hold.dropped, 0)
+            XCTAssertTrue(step.hold.errors.contains { $0.kind == "http_error" }, "\(step.hold.errors)")
         }
     }
 

@@ -52,16 +52,15 @@ public enum CapacitySearch {
             // Ramp from the nearest lower rate already run, so a step after a fail at a higher rate
             // does not start by overloading the server.
             let rampFrom = result.steps.map(\.rate).filter { $0 < rate }.max()
-            var step: StepResult
+            let step: StepResult
             do {
-                step = try runner.runStep(rate: rate, rampFrom: rampFrom, handlesSignals: handlesSignals, progress: progress)
+                step = try runner.runStep(rate: rate, rampFrom: rampFrom, repeated: repeated, handlesSignals: handlesSignals, progress: progress)
             } catch {
                 // The first step's setup failing is the command's; a later one keeps what was measured.
                 if result.steps.isEmpty { throw error }
                 result.abortReason = "the step at \(Format.rate(rate)) requests/s could not start: \(error)"
                 break
             }
-            step.repeated = repeated
             if index == 0 {
                 result.target = runner.target
                 result.model = runner.model

@@ -42,8 +42,10 @@ public final class SweepRunner {
 
     /// A step's `RunOptions`: the shared ones, with a plan of an optional ramp from `rampFrom` and a
     /// hold at `rate`, the cooldown as the drain, SLOs judged on the hold, and no report files.
-    public func stepOptions(rate: Double, rampFrom: Double?) -> RunOptions {
+    /// A repeat takes the next seed: the same schedule again would only replay the same bursts.
+    public func stepOptions(rate: Double, rampFrom: Double?, repeated: Bool = false) -> RunOptions {
         var run = options.run
+        if repeated { run.seed = options.run.seed &+ 1 }
         let rampNs = rampFrom == nil ? 0 : options.effectiveStepRampNs
         if let rampFrom, rampNs > 0, rampFrom != rate {
             run.startRate = rampFrom
@@ -73,8 +75,8 @@ public final class SweepRunner {
     }
 
     /// Runs one step on the calling thread. Setup errors throw (the first step's are the sweep's).
-    public func runStep(rate: Double, rampFrom: Double?, handlesSignals: Bool, progress: Bool) throws -> StepResult {
-        let load = try LoadRun(options: stepOptions(rate: rate, rampFrom: rampFrom))
+    public func runStep(rate: Double, rampFrom: Double?, repeated: Bool = false, handlesSignals: Bool, progress: Bool) throws -> StepResult {
+        let load = try LoadRun(options: stepOptions(rate: rate, rampFrom: rampFrom, repeated: repeated))
         if stepsRun == 0 {
             notes = load.notes
             model = load.resolvedModel
@@ -97,7 +99,7 @@ public final class SweepRunner {
         line?.finish()
         let hold = summary.stages.last ?? summary.total
         let measured = hold.succeeded > 0 && (hold.dropped + hold.unfinished) * 2 <= hold.scheduled
-        return StepResult(rate: rate, hold: hold, goodputRps: summary.goodputRps, sloChecks: summary.sloChecks,
+        return StepResult(rate: rate, repeated: repeated, hold: hold, goodputRps: summary.goodputRps, sloChecks: summary.sloChecks,
                           passed: measured && summary.sloPassed, interrupted: result.interruptedBySignal != nil,
                           targetUnreachable: summary.targetUnreachable,
                           // A step's drain is the sweep's cooldown.

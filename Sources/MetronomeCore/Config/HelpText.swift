@@ -98,7 +98,8 @@ public enum HelpText {
         OVERVIEW: Find the highest rate whose hold passes --slo: steps (as in metronome sweep) from
         --min-rate, doubling until one fails (or --max-rate passes), then bisecting between the
         highest pass and the lowest fail until they are within --precision. A fail within twice the
-        precision of the highest pass is run again once before it counts. Prints the steps and the
+        precision of the highest pass is run again once (with the next --seed) before it counts.
+        Every other step uses --seed, so run --seed N at a step's rate repeats it. Prints the steps and the
         maximum (the highest rate that passed, never a midpoint); writes PREFIX_find_max.csv and
         PREFIX_find_max.json.
 
