@@ -84,6 +84,10 @@ case "help-options":
     exit(0)
 case "report":
     report(Array(arguments.dropFirst()))
+case "sweep":
+    exit(CapacityCommand.main(Array(arguments.dropFirst()), command: .sweep, handlesSignals: true))
+case "find-max":
+    exit(CapacityCommand.main(Array(arguments.dropFirst()), command: .findMax, handlesSignals: true))
 case "run":
     break
 default:

@@ -10,6 +10,12 @@ public enum HelpText {
 
     COMMANDS:
       run URL [options]     Run a rate plan against URL (see metronome run --help)
+      sweep URL --rates LIST [options]
+                            Run steps of rising rate, each judged on its own hold; a table of
+                            the steps (see metronome sweep --help)
+      find-max URL --slo CHECKS [options]
+                            Find the highest rate whose hold passes the SLO: double, then
+                            bisect (see metronome find-max --help)
       report FILE [options] Print the summary and write the HTML report again from a saved
                             PREFIX_summary.json (see metronome report --help)
       help-options          Print the option table as Markdown (the README's list)
@@ -27,6 +33,7 @@ public enum HelpText {
       3    an SLO check failed (--slo)
       64   bad usage (a bad flag, value or URL; an --out or --request-log that cannot be written)
       130  interrupted by SIGINT/SIGTERM (during the run the summary is still printed)
+      (sweep and find-max have their own: see metronome sweep --help)
 
     """
 
@@ -58,6 +65,55 @@ public enum HelpText {
 
         """
         out += optionSections(OptionTable.run, groups: OptionTable.groups)
+        out += "\n  -h, --help                Show this help\n"
+        return out
+    }
+
+    public static var sweep: String {
+        var out = """
+        OVERVIEW: Run one step per rate, in order: a ramp from the previous rate (--step-ramp), a hold
+        of --step-duration judged on its own, then a cooldown without arrivals until the step's
+        requests have finished (at most --cooldown), so each step starts with an empty server.
+        Prints a table of the holds and writes PREFIX_sweep.csv and PREFIX_sweep.json (a step writes
+        no report files of its own). Model discovery runs once, before the first step.
+
+        USAGE: metronome sweep [URL] --rates LIST [options]
+
+        EXAMPLES:
+          metronome sweep http://HOST:8000 --rates 5,10,20,40 --slo 'p95<=5s,errors<=0.1%'
+          metronome sweep http://HOST:8000 --rates 2..40x8 --step-duration 2m --cooldown 1m --json
+
+        EXIT CODES: 0 when every step ran (the verdicts are data); 1 when setup failed, the target
+        became unreachable or the files could not be written; 64 for bad usage; 130 when
+        interrupted (the steps so far are printed and written).
+
+        """
+        out += optionSections(CapacityOptionTable.sweep, groups: ["Steps"] + OptionTable.groups)
+        out += "\n  -h, --help                Show this help\n"
+        return out
+    }
+
+    public static var findMax: String {
+        var out = """
+        OVERVIEW: Find the highest rate whose hold passes --slo: steps (as in metronome sweep) from
+        --min-rate, doubling until one fails (or --max-rate passes), then bisecting between the
+        highest pass and the lowest fail until they are within --precision. A fail within twice the
+        precision of the highest pass is run again once (with the next --seed) before it counts.
+        Every other step uses --seed, so run --seed N at a step's rate repeats it. Prints the steps and the
+        maximum (the highest rate that passed, never a midpoint); writes PREFIX_find_max.csv and
+        PREFIX_find_max.json.
+
+        USAGE: metronome find-max [URL] --slo CHECKS [options]
+
+        EXAMPLE:
+          metronome find-max http://HOST:8000 --slo 'p95<=5s,errors<=0.1%' --min-rate 2 --max-rate 200
+
+        EXIT CODES: 0 when a maximum was found; 3 when even --min-rate fails the SLO; 1 when setup
+        failed, the target became unreachable or the files could not be written; 64 for bad usage;
+        130 when interrupted (the steps so far are printed and written).
+
+        """
+        out += optionSections(CapacityOptionTable.findMax, groups: ["Steps"] + OptionTable.groups)
         out += "\n  -h, --help                Show this help\n"
         return out
     }
