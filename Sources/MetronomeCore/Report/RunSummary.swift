@@ -22,7 +22,7 @@ public struct Percentiles: Sendable, Equatable {
     public init(_ histogram: Histogram) {
         count = histogram.totalCount
         guard count > 0 else { return }
-        values = histogram.valuesAtPercentiles(Percentiles.levels).map { Double($0) / 1e6 }
+        histogram.valuesAtPercentiles(Percentiles.levels, into: &values, divisor: 1e6)
         min = Double(histogram.minValue) / 1e6
         max = Double(histogram.maxValue) / 1e6
         mean = histogram.mean / 1e6

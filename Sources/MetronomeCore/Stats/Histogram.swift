@@ -264,9 +264,18 @@ public final class Histogram: @unchecked Sendable {
     /// `valueAtPercentile` of each of `percentiles` (ascending), in one walk over the slots: the
     /// per-second sample asks for eleven of them at once.
     public func valuesAtPercentiles(_ percentiles: [Double]) -> [UInt64] {
-        var values = [UInt64](repeating: 0, count: percentiles.count)
+        var values = [Double](repeating: 0, count: percentiles.count)
+        valuesAtPercentiles(percentiles, into: &values, divisor: 1)
+        return values.map { UInt64($0) }
+    }
+
+    /// The same, each value divided by `divisor` (1e6: ms from ns), written into `values` (as many
+    /// as `percentiles`), so the once-a-second sample allocates no array for it.
+    public func valuesAtPercentiles(_ percentiles: [Double], into values: inout [Double], divisor: Double) {
+        precondition(values.count == percentiles.count, "one value per percentile")
+        for index in values.indices { values[index] = 0 }
         let count = totalCount
-        guard count > 0, !percentiles.isEmpty else { return values }
+        guard count > 0, !percentiles.isEmpty else { return }
         precondition(zip(percentiles, percentiles.dropFirst()).allSatisfy { $0 <= $1 }, "percentiles must ascend")
         func rank(_ percentile: Double) -> UInt64 {
             let requested = min(max(percentile.nextDown, 0), 100)
@@ -283,19 +292,18 @@ public final class Histogram: @unchecked Sendable {
             lastOccupied = i
             while cumulative >= nextRank {
                 let value = valueFromIndex(i)
-                values[next] = percentiles[next] == 0 ? value : highestEquivalentValue(value)
+                values[next] = Double(percentiles[next] == 0 ? value : highestEquivalentValue(value)) / divisor
                 next += 1
-                if next == percentiles.count { return values }
+                if next == percentiles.count { return }
                 nextRank = rank(percentiles[next])
             }
         }
         // Only while the writer runs ahead of us, as in `valueAtPercentile`.
         let last = lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
         while next < percentiles.count {
-            values[next] = last
+            values[next] = Double(last) / divisor
             next += 1
         }
-        return values
     }
 
     /// The slots that can hold counts: from the lowest recorded value's (slot 0 when it holds any) to
