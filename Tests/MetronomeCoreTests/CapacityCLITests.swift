@@ -45,10 +45,13 @@ final class CapacityCLITests: XCTestCase {
         let server = try startServer()
         let directory = try temporaryDirectory()
         let result = try metronome(["sweep", "http://127.0.0.1:\(server.port)", "--rates", "5,10", "--step-duration", "1s", "--cooldown", "2s",
-                                    "--max-tokens", "5", "--ignore-eos", "--slo", "p95<=1ms", "--json", "--out", directory, "--name", "s"])
+                                    "--max-tokens", "5", "--ignore-eos", "--slo", "p95<=1ms", "--json", "--out", directory, "--name", "s",
+                                    "--tag", "max_num_seqs=32", "--tag", "gpu=a100"])
         XCTAssertEqual(result.status, 0, "failing steps are data: \(result.stderr)")
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
         XCTAssertEqual(object["command"] as? String, "sweep")
+        XCTAssertEqual(object["tags"] as? [String: String], ["max_num_seqs": "32", "gpu": "a100"])
+        XCTAssertTrue(result.stdout.hasPrefix("{\n  \"command\": \"sweep\",\n  \"tags\": {\n    \"max_num_seqs\": \"32\","), "tags in order, after command")
         let steps = try XCTUnwrap(object["steps"] as? [[String: Any]])
         XCTAssertEqual(steps.map { $0["rate"] as? Double }, [5, 10])
         for step in steps {
@@ -62,10 +65,16 @@ final class CapacityCLITests: XCTestCase {
         let csv = try String(contentsOfFile: directory + "/s_sweep.csv", encoding: .utf8)
         XCTAssertEqual(csv.split(separator: "\n").count, 3, csv)
         XCTAssertTrue(csv.hasPrefix("step,rate,offered_rps,achieved_rps,latency_p50_ms"), csv)
+        XCTAssertTrue(csv.split(separator: "\n").allSatisfy { $0.hasSuffix(",tag_max_num_seqs,tag_gpu") || $0.hasSuffix(",32,a100") }, csv)
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/s_sweep.json"))) as? [String: Any]
         XCTAssertEqual((saved?["steps"] as? [Any])?.count, 2)
+        XCTAssertEqual(saved?["tags"] as? [String: String], ["max_num_seqs": "32", "gpu": "a100"])
+        let html = try String(contentsOfFile: directory + "/s_sweep.html", encoding: .utf8)
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+        for id in ["chart-latency", "chart-ttft", "chart-goodput", "steps"] { XCTAssertTrue(html.contains("id=\"\(id)\""), id) }
+        XCTAssertTrue(html.contains("<code>max_num_seqs=32</code>") && html.contains("SLO p95&lt;=1ms"))
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        XCTAssertEqual(files, ["s_sweep.csv", "s_sweep.json"], "a step writes no report files of its own")
+        XCTAssertEqual(files, ["s_sweep.csv", "s_sweep.html", "s_sweep.json"], "a step writes no report files of its own")
     }
 
     func testFindMaxExits3WhenEvenTheMinimumFailsAndUsageErrorsExit64() throws {

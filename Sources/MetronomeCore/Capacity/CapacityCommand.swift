@@ -76,7 +76,9 @@ public enum CapacityCommand {
             do {
                 try ReportFiles.writeFile(base + ".csv", SecretMask.mask(SweepReport.csv(result), secrets: secrets))
                 try ReportFiles.writeFile(base + ".json", SecretMask.mask(SweepReport.json(result), secrets: secrets))
-                written = [base + ".csv", base + ".json"]
+                let title = "Metronome \(command == .sweep ? "sweep" : "find-max"): \(result.target)"
+                try ReportFiles.writeFile(base + ".html", SecretMask.mask(SweepHTML.render(result, title: title), secrets: secrets))
+                written = [base + ".csv", base + ".json", base + ".html"]
             } catch {
                 result.warnings.append("report files could not be written: \(error)")
                 if code == ExitCode.completed || code == ExitCode.sloFailed { code = ExitCode.failed }

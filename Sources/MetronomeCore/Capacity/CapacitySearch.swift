@@ -3,6 +3,8 @@
 /// Everything a sweep or find-max measured, for `SweepReport`.
 public struct SweepResult: Sendable {
     public var command: CapacityOptions.Command
+    /// `--tag key=value`, in the order given: labels for `report --grid`.
+    public var tags: [(key: String, value: String)] = []
     public var target = ""
     public var model: String?
     public var arrival = ""
@@ -36,6 +38,7 @@ public enum CapacitySearch {
         let options = runner.options
         var result = SweepResult(command: options.command)
         result.sloText = options.run.sloText
+        result.tags = options.run.tags
         result.stepDurationNs = options.stepDurationNs
         result.stepRampNs = options.effectiveStepRampNs
         result.cooldownNs = options.cooldownNs

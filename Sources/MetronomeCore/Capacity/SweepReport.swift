@@ -48,6 +48,7 @@ public enum SweepReport {
         let name = result.command == .sweep ? "Sweep" : "Find-max"
         var out = "\(name): \(result.steps.count) steps against \(result.target)"
         if let model = result.model { out += ", model \(model)" }
+        if !result.tags.isEmpty { out += " · tags " + result.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") }
         out += "\n  each step: ramp \(Units.formatDuration(result.stepRampNs)) (none before the first), hold \(Units.formatDuration(result.stepDurationNs)) (judged), cooldown up to \(Units.formatDuration(result.cooldownNs)); \(result.arrival) arrivals"
         out += result.sloText.isEmpty ? "\n" : "; SLO \(result.sloText)\n"
         out += "  figures of each hold; times in ms" + (result.steps.contains(where: \.repeated) ? "; * a repeated step near the boundary" : "") + "\n\n"
@@ -83,13 +84,24 @@ public enum SweepReport {
 
     public static func csv(_ result: SweepResult) -> String {
         let columns = columns(for: result)
-        var out = (["step"] + columns.map(\.csvHeader) + ["repeated", "scheduled", "succeeded", "dropped", "unfinished"]).joined(separator: ",") + "\n"
+        // Tags last, the same on every row, so sweeps over server settings concatenate and group.
+        let tagHeaders = result.tags.map { csvField("tag_" + $0.key) }
+        let tagValues = result.tags.map { csvField($0.value) }
+        var out = (["step"] + columns.map(\.csvHeader) + ["repeated", "scheduled", "succeeded", "dropped", "unfinished"] + tagHeaders).joined(separator: ",") + "\n"
         for (index, step) in result.steps.enumerated() {
             var row = [String(index + 1)] + columns.map { $0.csvHeader == "rate" ? Format.trimmed(step.rate, decimals: 4) : $0.value(step) }
             row += [String(step.repeated), String(step.hold.scheduled), String(step.hold.succeeded), String(step.hold.dropped), String(step.hold.unfinished)]
+            row += tagValues
             out += row.joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled (a tag's
+    /// value is free text).
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 
     // MARK: JSON
@@ -98,6 +110,10 @@ public enum SweepReport {
         var w = JSONWriter(pretty: pretty)
         w.beginObject()
         w.string("command", result.command.rawValue)
+        // `report --grid` groups files by this object; always present, `{}` without --tag.
+        w.beginObject("tags")
+        for tag in result.tags { w.string(tag.key, tag.value) }
+        w.endObject()
         w.string("target", result.target)
         if let model = result.model { w.string("model", model) } else { w.null("model") }
         w.string("arrival", result.arrival)

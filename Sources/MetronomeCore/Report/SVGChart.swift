@@ -16,8 +16,20 @@ struct SVGChart {
         var dash = ""
         var strokeWidth = 2.0
         var area = false
+        /// A dot on every point: few points that each are a measurement (a sweep's steps).
+        var dots = false
         /// A nil (or non-finite) y leaves a gap: no value is not the same as zero.
         var points: [(x: Double, y: Double?)]
+    }
+
+    /// A vertical line at `x` (and, with `endX`, a shaded range up to it) with a label above the
+    /// plot, left of the line when `labelLeft`: a sweep's last passing step, find-max's bracket.
+    struct Marker {
+        var x: Double
+        var endX: Double? = nil
+        var label: String
+        var color: String
+        var labelLeft = false
     }
 
     /// A shaded x range with a label above the plot: the stages of the plan.
@@ -37,6 +49,7 @@ struct SVGChart {
     var integerY = false
     var series: [Series] = []
     var bands: [Band] = []
+    var markers: [Marker] = []
     var width = 900.0
     var height = 320.0
 
@@ -97,6 +110,15 @@ struct SVGChart {
         out += "<line class=\"axis\" x1=\"\(n(left))\" y1=\"\(n(SVGChart.top))\" x2=\"\(n(left))\" y2=\"\(n(base))\"/>\n"
         out += "<text class=\"axis-title\" x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 8))\" text-anchor=\"middle\">\(HTMLText.escape(xTitle))</text>\n"
         let midY = SVGChart.top + plotH / 2
+        for marker in markers where marker.x.isFinite {
+            let a = px(mapX(marker.x))
+            if let endX = marker.endX, endX.isFinite {
+                let b = px(mapX(endX))
+                out += "<rect x=\"\(n(Swift.min(a, b)))\" y=\"\(n(SVGChart.top))\" width=\"\(n(abs(b - a)))\" height=\"\(n(plotH))\" fill=\"\(marker.color)\" fill-opacity=\"0.12\"/>\n"
+            }
+            out += "<line x1=\"\(n(a))\" y1=\"\(n(SVGChart.top - 22))\" x2=\"\(n(a))\" y2=\"\(n(base))\" stroke=\"\(marker.color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>\n"
+            out += "<text x=\"\(n(marker.labelLeft ? a - 5 : a + 5))\" y=\"\(n(SVGChart.top - 8))\" text-anchor=\"\(marker.labelLeft ? "end" : "start")\" fill=\"\(marker.color)\">\(HTMLText.escape(marker.label))</text>\n"
+        }
         out += "<text class=\"axis-title\" x=\"18\" y=\"\(n(midY))\" transform=\"rotate(-90 18 \(n(midY)))\" text-anchor=\"middle\">\(HTMLText.escape(yTitle))</text>\n"
 
         for (line, mapped) in zip(series, points) {
@@ -114,6 +136,9 @@ struct SVGChart {
                 out += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"\(n(line.strokeWidth))\""
                 if !line.dash.isEmpty { out += " stroke-dasharray=\"\(line.dash)\"" }
                 out += " stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
+                if line.dots {
+                    for (x, y) in coords { out += "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(line.color)\"/>\n" }
+                }
             }
         }
         if ys.isEmpty {
