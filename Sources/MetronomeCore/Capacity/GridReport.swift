@@ -151,7 +151,7 @@ public enum GridReport {
         let cells = rows.map { row in columns.map { $0.value(row).isEmpty ? "-" : $0.value(row) } }
         let widths = columns.indices.map { index in max(columns[index].header.count, cells.map { $0[index].count }.max() ?? 0) }
         let slos = Array(Set(rows.compactMap(\.slo))).sorted()
-        var out = "Grid: \(rows.count) files"
+        var out = "Grid: \(rows.count) file\(rows.count == 1 ? "" : "s")"
         out += slos.isEmpty ? "\n" : "; SLO \(slos.joined(separator: " | "))\n"
         out += "  max rate: find-max's answer, or a sweep's highest passing step; p95 and achieved: that step's hold\n\n"
         // Tags and the file name read left-aligned, numbers right-aligned.
