@@ -19,7 +19,7 @@ URL ?= http://127.0.0.1:8000
 FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 10
 
-.PHONY: build test run loadtest bench bench-smoke clean help-options fuzz sanitize soak
+.PHONY: build test run loadtest bench bench-smoke clean help-options fuzz sanitize soak grid
 
 build:
 	$(SWIFT) build $(CONFIG)
@@ -74,6 +74,15 @@ sanitize:
 	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build $(ASAN) $(ASAN_SKIP)
 	$(SWIFT) build --build-tests $(TSAN)
 	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build $(TSAN) --filter ProgressLineTests
+
+# The capacity grid (the harness's Milestone 4) on the bundled llmsim (TTFT 100 ms, ITL 10 ms): for each
+# --max-num-seqs in GRID_SEQS, find-max the 200/200 workload under p95<=5s,errors<=0.1% tagged
+# max_num_seqs=K, then `metronome report --grid` over the results (experiments/runs/grid-<time>_grid.*).
+# About 20 minutes (Poisson arrivals, 30 s holds, 5 % precision); GRID_QUICK=1 about 3 minutes (constant
+# arrivals, 7 s holds, 25 %: a check of the workflow; holds that short let rates above capacity pass).
+GRID_SEQS ?= 16 32 64
+grid: build
+	@GRID_SEQS="$(GRID_SEQS)" python3 bench/grid.py "$(BIN)"
 
 # Not part of `test`: SOAK_MINUTES (default 10) of the 200/200 workload at 50 rps against a faulty
 # llmsim, with 10,000 connections held for a minute beside it; checks flat memory and that every

@@ -14,6 +14,7 @@ func fail(_ message: String, code: Int32) -> Never {
 /// `metronome report PREFIX_summary.json [--out DIR] [--name PREFIX]`: the text and HTML again from a
 /// saved summary. The HTML goes next to the summary unless --out/--name say otherwise, as for `run`.
 func report(_ arguments: [String]) -> Never {
+    if arguments.contains("--grid") { exit(GridReport.main(arguments)) }
     var path: String?
     var outDirectory: String?
     var name: String?

@@ -38,17 +38,29 @@ public enum HelpText {
     """
 
     public static let report = """
-    OVERVIEW: Print a saved run's summary and write its HTML report again (from PREFIX_summary.json).
+    OVERVIEW: Print a saved run's summary and write its HTML report again (from PREFIX_summary.json);
+    with --grid, one table across the settings of several sweep or find-max results.
 
     USAGE: metronome report PREFIX_summary.json [--out DIR] [--name PREFIX]
+           metronome report --grid FILE... [--out DIR] [--name PREFIX] [--json]
 
     OPTIONS:
       --out DIR                 Directory for the HTML report (default: the summary file's directory)
       --name PREFIX             File name prefix of the report (default: the summary file's PREFIX)
+      --grid                    Read FILE... (PREFIX_find_max.json, PREFIX_sweep.json) and print one row
+                                per file: its --tag values, the max rate (find-max's answer, or a
+                                sweep's highest passing step), the bracket, p95 and achieved rate at
+                                that rate, steps run; rows sorted by tags. Writes PREFIX_grid.csv,
+                                PREFIX_grid.json and PREFIX_grid.html (max rate per setting, latency
+                                p95 against rate per file) to --out (default: the first file's
+                                directory), PREFIX by default metronome_<date>-<time>
+      --json                    With --grid: print the grid's JSON instead of the table
       -h, --help                Show this help
 
-    EXIT CODES: 0, or 3 when the saved run failed its SLO; 1 when a file cannot be read or written;
-    64 for bad usage.
+    EXAMPLE: metronome report --grid experiments/runs/grid-seqs*_find_max.json --name grid
+
+    EXIT CODES: 0, or 3 when the saved run failed its SLO (not with --grid); 1 when a file cannot be
+    read, is not the right kind of file, or cannot be written; 64 for bad usage.
 
     """
 
