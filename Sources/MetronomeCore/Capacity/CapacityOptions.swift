@@ -92,27 +92,7 @@ public enum CapacityOptionTable {
     /// rate-plan keys are skipped: the steps make the plan); options on the command line win.
     public static func parse(_ arguments: [String], command: CapacityOptions.Command) throws(UsageError) -> CapacityOptions {
         let table = table(command)
-        var commandLine: [String] = []
-        var fileArguments: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--config" || argument.hasPrefix("--config=") {
-                let path: String
-                if argument == "--config" {
-                    guard index + 1 < arguments.count else { throw UsageError("--config", "needs a file path") }
-                    path = arguments[index + 1]
-                    index += 2
-                } else {
-                    path = String(argument.dropFirst("--config=".count))
-                    index += 1
-                }
-                fileArguments = try ConfigFile.arguments(fromFile: path)
-                continue
-            }
-            commandLine.append(argument)
-            index += 1
-        }
+        let (commandLine, fileArguments) = try ConfigFile.separate(arguments)
         let given = Set(names(in: commandLine, table: table))
         var kept: [String] = []
         var position = 0

@@ -8,6 +8,33 @@ public enum ConfigFile {
     /// The arguments a config file stands for, in table form (`--name value`). Keys may be
     /// kebab-case (`max-tokens`) or snake_case (`max_tokens`); `url` is the target. Repeatable
     /// options (`stage`, `header`) take arrays. Unknown keys are an error naming them.
+    /// Splits off `--config FILE` (or `--config=FILE`): the other arguments as given, and the file's
+    /// options as arguments (a later `--config` replaces an earlier one).
+    static func separate(_ arguments: [String]) throws(UsageError) -> (commandLine: [String], fileArguments: [String]) {
+        var commandLine: [String] = []
+        var fileArguments: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--config" || argument.hasPrefix("--config=") {
+                let path: String
+                if argument == "--config" {
+                    guard index + 1 < arguments.count else { throw UsageError("--config", "needs a file path") }
+                    path = arguments[index + 1]
+                    index += 2
+                } else {
+                    path = String(argument.dropFirst("--config=".count))
+                    index += 1
+                }
+                fileArguments = try ConfigFile.arguments(fromFile: path)
+                continue
+            }
+            commandLine.append(argument)
+            index += 1
+        }
+        return (commandLine, fileArguments)
+    }
+
     public static func arguments(fromFile path: String) throws(UsageError) -> [String] {
         let bytes: [UInt8]
         do { bytes = try readFile(path) } catch { throw UsageError("--config", "\(error)") }

@@ -166,27 +166,7 @@ public enum OptionTable {
     /// Parses `metronome run`'s arguments (after `run`). A `--config FILE` is read first; every
     /// option given on the command line then replaces the file's (repeatable ones as a whole).
     public static func parse(_ arguments: [String]) throws(UsageError) -> RunOptions {
-        var commandLine: [String] = []
-        var fileArguments: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--config" || argument.hasPrefix("--config=") {
-                let path: String
-                if argument == "--config" {
-                    guard index + 1 < arguments.count else { throw UsageError("--config", "needs a file path") }
-                    path = arguments[index + 1]
-                    index += 2
-                } else {
-                    path = String(argument.dropFirst("--config=".count))
-                    index += 1
-                }
-                fileArguments = try ConfigFile.arguments(fromFile: path)
-                continue
-            }
-            commandLine.append(argument)
-            index += 1
-        }
+        let (commandLine, fileArguments) = try ConfigFile.separate(arguments)
         guard !fileArguments.isEmpty else { return try parseArguments(commandLine) }
         let given = Set(try parseArguments(commandLine, namesOnly: true))
         var kept: [String] = []

@@ -104,8 +104,14 @@ public enum JSONReport {
         json.beginObject("slo")
         json.bool("passed", slo.passed)
         if let goodput = slo.goodputRps { json.number("goodput_rps", goodput, decimals: decimals) } else { json.null("goodput_rps") }
+        sloChecks(slo.checks, into: &json, decimals: decimals)
+        json.endObject()
+    }
+
+    /// The `checks` array of an `slo` object: the run's pooled verdict and each stage's.
+    static func sloChecks(_ checks: [SLOCheckResult], into json: inout JSONWriter, decimals: Int) {
         json.beginArray("checks")
-        for check in slo.checks {
+        for check in checks {
             json.beginObject()
             json.string("expression", check.expression)
             json.string("metric", check.metric)
@@ -117,7 +123,6 @@ public enum JSONReport {
             json.endObject()
         }
         json.endArray()
-        json.endObject()
     }
 
     static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter, llm: Bool, detail: Detail) {

@@ -122,19 +122,7 @@ public enum SummaryFile {
         } else {
             json.null("goodput_rps")
         }
-        json.beginArray("checks")
-        for check in summary.sloChecks {
-            json.beginObject()
-            json.string("expression", check.expression)
-            json.string("metric", check.metric)
-            json.string("comparison", check.comparison)
-            json.number("limit", check.limit, decimals: decimals)
-            json.number("measured", check.measured, decimals: decimals)
-            json.string("unit", check.unit)
-            json.bool("passed", check.passed)
-            json.endObject()
-        }
-        json.endArray()
+        JSONReport.sloChecks(summary.sloChecks, into: &json, decimals: decimals)
         json.endObject()
     }
 
