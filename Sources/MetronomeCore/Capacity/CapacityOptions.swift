@@ -93,7 +93,7 @@ public enum CapacityOptionTable {
     public static func parse(_ arguments: [String], command: CapacityOptions.Command) throws(UsageError) -> CapacityOptions {
         let table = table(command)
         let (commandLine, fileArguments) = try ConfigFile.separate(arguments)
-        let given = Set(names(in: commandLine, table: table))
+        let given = Set(OptionParser.names(in: commandLine, table: table))
         var kept: [String] = []
         var position = 0
         while position < fileArguments.count {
@@ -115,21 +115,6 @@ public enum CapacityOptionTable {
         return options
     }
 
-    /// The option names (and `url`) an argument list sets, for `--config` overrides.
-    static func names(in arguments: [String], table: [OptionSpec<CapacityOptions>]) -> [String] {
-        var names: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            guard argument.hasPrefix("--") else { names.append("url"); continue }
-            var name = String(argument.dropFirst(2))
-            if let equals = name.firstIndex(of: "=") { name = String(name[..<equals]) }
-            else if table.first(where: { $0.name == name })?.value != nil { index += 1 }
-            names.append(name)
-        }
-        return names
-    }
 
     static func validate(_ options: inout CapacityOptions) throws(UsageError) {
         switch options.command {

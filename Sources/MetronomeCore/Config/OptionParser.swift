@@ -1,6 +1,23 @@
 // Reads a command line against a table of `OptionSpec`s: one parser, one set of errors for every command.
 
 public enum OptionParser {
+    /// The option names (and `url`) an argument list sets, for `--config` overrides: the same
+    /// scan for `run` and the capacity commands.
+    static func names<Options>(in arguments: [String], table: [OptionSpec<Options>]) -> [String] {
+        var names: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--") else { names.append("url"); continue }
+            var name = String(argument.dropFirst(2))
+            if let equals = name.firstIndex(of: "=") { name = String(name[..<equals]) }
+            else if table.first(where: { $0.name == name })?.value != nil { index += 1 }
+            names.append(name)
+        }
+        return names
+    }
+
     /// Applies `--name value`, `--name=value` and value-less flags in order, starting from `options`.
     /// `command` names the program in errors (`metronome run`, `llmsim`). A bare argument goes to
     /// `positional`; without one it is refused. `-h`/`--help` are the caller's to look for first.

@@ -168,7 +168,7 @@ public enum OptionTable {
     public static func parse(_ arguments: [String]) throws(UsageError) -> RunOptions {
         let (commandLine, fileArguments) = try ConfigFile.separate(arguments)
         guard !fileArguments.isEmpty else { return try parseArguments(commandLine) }
-        let given = Set(try parseArguments(commandLine, namesOnly: true))
+        let given = Set(OptionParser.names(in: commandLine, table: run))
         var kept: [String] = []
         var position = 0
         while position < fileArguments.count {
@@ -183,21 +183,6 @@ public enum OptionTable {
         return try parseArguments(kept + commandLine)
     }
 
-    /// The option names (and `url`) an argument list sets, for `--config` overrides.
-    static func parseArguments(_ arguments: [String], namesOnly: Bool) throws(UsageError) -> [String] {
-        var names: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            guard argument.hasPrefix("--") else { names.append("url"); continue }
-            var name = String(argument.dropFirst(2))
-            if let equals = name.firstIndex(of: "=") { name = String(name[..<equals]) }
-            else if run.first(where: { $0.name == name })?.value != nil { index += 1 }
-            names.append(name)
-        }
-        return names
-    }
 
     static func parseArguments(_ arguments: [String]) throws(UsageError) -> RunOptions {
         var sawURL = false
