@@ -166,18 +166,7 @@ public enum SweepReport {
         w.beginObject("errors")
         for error in hold.errors { w.int(error.kind, error.count) }
         w.endObject()
-        w.beginArray("slo")
-        for check in step.sloChecks {
-            w.beginObject()
-            w.string("check", check.expression)
-            w.string("metric", check.metric)
-            w.number("measured", check.measured)
-            w.number("limit", check.limit)
-            w.string("unit", check.unit)
-            w.bool("passed", check.passed)
-            w.endObject()
-        }
-        w.endArray()
+        JSONReport.sloChecks(step.sloChecks, into: &w, decimals: 3, named: "slo")
         if step.interrupted { w.null("verdict") } else { w.string("verdict", step.passed ? "pass" : "fail") }
         w.beginArray("warnings")
         for warning in step.warnings { w.string(nil, warning) }

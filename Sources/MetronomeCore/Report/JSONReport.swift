@@ -78,19 +78,7 @@ public enum JSONReport {
             json.string("scope", summary.sloScope)
             json.bool("passed", summary.sloPassed)
             if let goodput = summary.goodputRps { json.number("goodput_rps", goodput) } else { json.null("goodput_rps") }
-            json.beginArray("checks")
-            for check in summary.sloChecks {
-                json.beginObject()
-                json.string("expression", check.expression)
-                json.string("metric", check.metric)
-                json.string("comparison", check.comparison)
-                json.number("limit", check.limit)
-                json.number("measured", check.measured)
-                json.string("unit", check.unit)
-                json.bool("passed", check.passed)
-                json.endObject()
-            }
-            json.endArray()
+            sloChecks(summary.sloChecks, into: &json, decimals: 3)
             json.endObject()
         }
         json.beginArray("warnings")
@@ -108,9 +96,10 @@ public enum JSONReport {
         json.endObject()
     }
 
-    /// The `checks` array of an `slo` object: the run's pooled verdict and each stage's.
-    static func sloChecks(_ checks: [SLOCheckResult], into json: inout JSONWriter, decimals: Int) {
-        json.beginArray("checks")
+    /// An array of SLO check results: the `checks` of the run's pooled verdict and of each stage's,
+    /// and each sweep step's `slo`, all with the same members.
+    static func sloChecks(_ checks: [SLOCheckResult], into json: inout JSONWriter, decimals: Int, named name: String = "checks") {
+        json.beginArray(name)
         for check in checks {
             json.beginObject()
             json.string("expression", check.expression)
