@@ -28,6 +28,8 @@ final class HostileServer: @unchecked Sendable {
         case resetAfterHeaders
         /// A status line with this code (any three digits), Content-Length 0.
         case status(Int)
+        /// A 100-byte answer, one byte every `everyMs`: each read is short, none is the last.
+        case trickle(everyMs: Int)
     }
 
     let listener: Listener
@@ -130,6 +132,11 @@ final class HostileServer: @unchecked Sendable {
                 return
             case .status(let code):
                 guard send(fd, "HTTP/1.1 \(code) Odd\r\nContent-Length: 0\r\n\r\n") else { return }
+            case .trickle(let everyMs):
+                for byte in Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100) {
+                    guard !isStopping, send(fd, String(decoding: [byte], as: UTF8.self)) else { return }
+                    pause(ms: everyMs)
+                }
             }
         }
     }

@@ -67,6 +67,19 @@ final class HostileServerTests: XCTestCase {
         XCTAssertEqual(stats.total.count(.timeout), 4)
     }
 
+    /// A server that answers a byte every 50 ms never goes quiet long enough for a per-read timeout:
+    /// `--timeout` counts from the send, so each request ends at 1 s, and the schedule goes on beside them.
+    func testTricklingAnswerEndsAtTheRequestTimeout() throws {
+        let server = try server(.trickle(everyMs: 50))
+        let (summary, stats, elapsedS) = try run(server, ["--rate", "4", "--duration", "1s", "--arrival", "constant",
+                                                          "--timeout", "1s", "--drain", "3s"])
+        XCTAssertEqual(summary.total.sent, 4, "every request went out while the others trickled")
+        XCTAssertEqual(server.requestsReceived, 4)
+        XCTAssertEqual(stats.total.count(.timeout), 4, "\(summary.total.errors)")
+        XCTAssertEqual(summary.total.succeeded, 0, "an answer of 7 s cannot finish within a 1 s timeout")
+        XCTAssertLessThan(elapsedS, 15, "plan 1 s + timeout 1 s, far from the 30 s guard")
+    }
+
     // MARK: Nothing is replayed that the server may have taken
 
     func testRequestHeldThenClosedIsNotSentAgain() throws {
