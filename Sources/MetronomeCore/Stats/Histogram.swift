@@ -242,9 +242,7 @@ public final class Histogram: @unchecked Sendable {
         precondition(!percentile.isNaN, "percentile must be a number")
         let count = totalCount
         if count == 0 { return 0 }
-        // One ulp down so that FP noise in p·n/100 cannot push an exact rank up to the next sample.
-        let requested = min(max(percentile.nextDown, 0), 100)
-        let rank = max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
+        let rank = Self.nearestRank(percentile, of: count)
         var cumulative: UInt64 = 0
         var lastOccupied = -1
         for i in occupiedIndices() {
@@ -259,6 +257,14 @@ public final class Histogram: @unchecked Sendable {
         }
         // Only reachable while the writer runs ahead of us: the total was read before the slots filled.
         return lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
+    }
+
+    /// The rank of the sample at `percentile` among `count`: max(1, ⌈p/100 · count⌉). One ulp down
+    /// first, so that FP noise in p·n/100 cannot push an exact rank up to the next sample.
+    @inline(__always)
+    static func nearestRank(_ percentile: Double, of count: UInt64) -> UInt64 {
+        let requested = min(max(percentile.nextDown, 0), 100)
+        return max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
     }
 
     /// `valueAtPercentile` of each of `percentiles` (ascending), in one walk over the slots: the
@@ -277,12 +283,8 @@ public final class Histogram: @unchecked Sendable {
         let count = totalCount
         guard count > 0, !percentiles.isEmpty else { return }
         precondition(zip(percentiles, percentiles.dropFirst()).allSatisfy { $0 <= $1 }, "percentiles must ascend")
-        func rank(_ percentile: Double) -> UInt64 {
-            let requested = min(max(percentile.nextDown, 0), 100)
-            return max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
-        }
         var next = 0
-        var nextRank = rank(percentiles[0])
+        var nextRank = Self.nearestRank(percentiles[0], of: count)
         var cumulative: UInt64 = 0
         var lastOccupied = -1
         for i in occupiedIndices() {
@@ -295,7 +297,7 @@ public final class Histogram: @unchecked Sendable {
                 values[next] = Double(percentiles[next] == 0 ? value : highestEquivalentValue(value)) / divisor
                 next += 1
                 if next == percentiles.count { return }
-                nextRank = rank(percentiles[next])
+                nextRank = Self.nearestRank(percentiles[next], of: count)
             }
         }
         // Only while the writer runs ahead of us, as in `valueAtPercentile`.
