@@ -33,6 +33,8 @@ struct ConnectionSlot {
     /// list got the same timeout added to a monotonic clock.
     var deadlineNs: UInt64 = 0
     var sequence: UInt64 = 0
+    /// The `RequestSet` entry this request sends, so a partial write continues with the same bytes.
+    var entry: Int32 = 0
     var written = 0
     var receivedBytes = 0
 }

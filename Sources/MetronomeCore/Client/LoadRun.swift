@@ -7,7 +7,13 @@ public struct LoadRun {
     public let url: TargetURL
     public let address: SocketAddress
     public let plan: RatePlan
+    /// The first request (every request for a fixed workload); `requests` holds them all.
     public let template: RequestTemplate
+    public let requests: RequestSet
+    /// OpenAI workloads: what each prepared body asks (estimated prompt tokens, max_tokens), in send order.
+    public private(set) var prompts: PromptSet?
+    /// Dataset, cycling and --prompt-file notes: said at setup (`notes`) and kept in the summary's warnings.
+    public private(set) var workloadNotes: [String] = []
     public let stats: RunStats
     public let openFileLimit: OpenFileLimit
     public var notes: [String] = []
@@ -33,6 +39,10 @@ public struct LoadRun {
         }
         self.url = url
         plan = try options.ratePlan()
+        try options.checkWorkloadShape()
+        if let path = options.datasetPath, access(path, R_OK) != 0 {
+            throw UsageError("--dataset", "cannot read '\(path)': \(errnoDescription(errno))")
+        }
         // Checked before the first request (and before discovery): a log that cannot be written is
         // a usage error, not a surprise at the end of the run.
         if let path = options.requestLogPath {
@@ -54,23 +64,33 @@ public struct LoadRun {
                     throw UsageError("--prompt-file", "'\(path)' must be non-empty UTF-8 text")
                 }
                 prompt = text.trimmingTrailingNewlines()
+                if let note = LoadRun.promptFileNote(path: path, text: prompt) { workloadNotes.append(note) }
             } else {
                 prompt = DefaultPrompt.text
             }
             resolvedModel = model
             promptCharacters = prompt.unicodeScalars.count
-            let settings = OpenAIRequestSettings(model: model, prompt: prompt, maxTokens: options.maxTokens, temperature: options.temperature,
-                                                 stream: options.stream, ignoreEOS: options.ignoreEOS, uniquePrompts: options.uniquePrompts)
+            let planned = LoadRun.plannedRequests(plan: plan, process: options.arrivalProcess, seed: options.seed)
+            let prompts = try PromptSet.prepare(options: options, model: model, chat: options.workload == .openaiChat, basePrompt: prompt,
+                                                plannedRequests: planned)
+            workloadNotes += prompts.notes
+            self.prompts = prompts
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
-            template = RequestTemplate(method: options.method ?? "POST", target: url.target, hostHeader: url.hostHeader, headers: headers,
-                                       body: OpenAIRequestBody.make(settings, chat: options.workload == .openaiChat),
-                                       sequenceMarker: options.uniquePrompts ? OpenAIRequestBody.sequenceMarker : nil)
+            let marker = options.effectiveUniquePrompts ? OpenAIRequestBody.sequenceMarker : nil
+            let templates = prompts.bodies.map { body in
+                RequestTemplate(method: options.method ?? "POST", target: url.target, hostHeader: url.hostHeader, headers: headers,
+                                body: body, sequenceMarker: marker)
+            }
+            template = templates[0]
+            requests = RequestSet(templates)
         } else {
             var body: [UInt8]?
             if let path = options.bodyFile { body = try readFile(path) }
             template = RequestTemplate(method: options.method ?? (body == nil ? "GET" : "POST"), target: url.target,
                                        hostHeader: url.hostHeader, headers: headers, body: body)
+            requests = RequestSet(template)
         }
+        notes += workloadNotes
         let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
         stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo),
                          secrets: SecretMask(apiKey: options.apiKey, headers: options.headers))
@@ -109,9 +129,9 @@ public struct LoadRun {
         let result: EngineResult
         switch options.workload {
         case .http:
-            result = try OpenLoopEngine<PlainResponseScanner>(config: config, template: template, stats: stats).run()
+            result = try OpenLoopEngine<PlainResponseScanner>(config: config, requests: requests, stats: stats).run()
         case .openaiChat, .openaiCompletions:
-            result = try OpenLoopEngine<OpenAIResponseScanner>(config: config, template: template, stats: stats).run()
+            result = try OpenLoopEngine<OpenAIResponseScanner>(config: config, requests: requests, stats: stats).run()
         }
         var summary = RunSummary(target: "\(template.method) \(url)", address: address.description, workload: options.workload.rawValue,
                                  arrival: arrivalDescription, seed: options.seed, maxConnections: options.maxConnections,
@@ -120,7 +140,13 @@ public struct LoadRun {
         summary.tags = options.tags
         if let resolvedModel { summary.config.append(("resolved_model", resolvedModel)) }
         summary.environment = RunEnvironment.current(startedAtUnixS: result.startedAtUnixS)
-        if options.workload.isOpenAI { summary.addTokenChecks(options: options) }
+        if options.workload.isOpenAI {
+            let outputs = prompts?.maxTokens ?? []
+            let varied = outputs.contains { $0 != outputs.first }
+            summary.addTokenChecks(options: options, requestedOutputMean: varied ? Double(outputs.reduce(0, +)) / Double(outputs.count) : nil)
+        }
+        if let prompts { summary.addPromptCalibration(prompts, scheduled: stats.total[.scheduled], stats: stats.total) }
+        summary.warnings += workloadNotes
         if !options.slo.isEmpty {
             let verdict = SLOJudge.judge(options.slo, scope: options.sloScope, stats: stats, plan: plan, ranS: summary.ranS,
                                          goodput: !stats.goodputLimits.isEmpty)

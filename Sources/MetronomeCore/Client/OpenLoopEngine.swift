@@ -6,7 +6,7 @@ import Glibc
 /// the hot path); per-connection state lives in slabs reached through `let` pointers.
 public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private let config: EngineConfig
-    private let template: RequestTemplate
+    private let requests: RequestSet
     public let stats: RunStats
     private let poller: Poller
     private var schedule: ArrivalSchedule
@@ -52,9 +52,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private var nextSecondNs: UInt64 = 0
 
     public init(config: EngineConfig, template: RequestTemplate, stats: RunStats) throws {
+        try self.init(config: config, requests: RequestSet(template), stats: stats)
+    }
+
+    public init(config: EngineConfig, requests: RequestSet, stats: RunStats) throws {
         precondition(config.maxConnections > 0 && config.maxConnections < Int(Int32.max))
         self.config = config
-        self.template = template
+        self.requests = requests
         self.stats = stats
         poller = try Poller(capacity: 1024)
         if config.handlesSignals { try poller.watchTerminationSignals() }
@@ -314,12 +318,14 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slot.pointee.sentNs = now
         slot.pointee.stage = request.stage
         slot.pointee.sequence = request.sequence
+        slot.pointee.entry = requests.entry(forSequence: request.sequence)
         slot.pointee.written = 0
         slot.pointee.receivedBytes = 0
         slot.pointee.deadlineNs = now &+ config.requestTimeoutNs
         slab.pushBack(index, to: &busy)
-        if let field = template.sequenceField { writeSequence(request.sequence, width: field.count, slot: index) }
-        parsers[Int(index)].begin(isHeadRequest: template.isHeadRequest)
+        let width = requests.sequenceWidth(of: slot.pointee.entry)
+        if width > 0 { writeSequence(request.sequence, width: width, slot: index) }
+        parsers[Int(index)].begin(isHeadRequest: requests.isHeadRequest)
         scanners[Int(index)].begin(intendedNs: request.intendedNs, sentNs: now, stage: Int(request.stage))
         stats.live.add(LiveCounter.inFlight.rawValue)
         if !request.isRetry {
@@ -343,8 +349,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private mutating func continueWriting(_ index: Int32, now: UInt64) {
         let slot = slab.slots + Int(index)
         let field = UnsafeRawPointer(digits + Int(index) * Self.digitsStride)
-        while slot.pointee.written < template.count {
-            let count = template.vectors(from: slot.pointee.written, digits: field, into: iovecs)
+        let total = requests.count(of: slot.pointee.entry)
+        while slot.pointee.written < total {
+            let count = requests.vectors(slot.pointee.entry, from: slot.pointee.written, digits: field, into: iovecs)
             switch writeSome(slot.pointee.fd, iovecs, count) {
             case .bytes(let n):
                 slot.pointee.written += n
@@ -381,7 +388,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                     if n < Self.readBufferSize && !slot.pointee.peerClosed { return }
                 case .complete(let consumed):
                     let reusable = parsers[Int(index)].keepAlive && consumed == n
-                        && slot.pointee.written == template.count && !slot.pointee.peerClosed
+                        && slot.pointee.written == requests.count(of: slot.pointee.entry) && !slot.pointee.peerClosed
                     completeResponse(index, now: now, reusable: reusable)
                     return
                 case .failed:
@@ -568,7 +575,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             connectFinished(index, now: monotonicNs(), readable: event.hasInput)
         case .busy:
             if event.isPeerClosed { slot.pointee.peerClosed = true }
-            if event.isWritable && slot.pointee.written < template.count && !event.isError {
+            if event.isWritable && slot.pointee.written < requests.count(of: slot.pointee.entry) && !event.isError {
                 continueWriting(index, now: monotonicNs())
             }
             if slot.pointee.state == .busy && slot.pointee.generation == UInt32(truncatingIfNeeded: event.token >> 32)

@@ -87,9 +87,45 @@ public enum OptionTable {
             guard !text.isEmpty else { throw UsageError("--model", "needs a model name") }
             options.model = text
         },
-        OptionSpec(name: "prompt-file", value: "FILE", defaultText: "built-in prompt_200", help: "Prompt text (UTF-8); the default is configs/prompts/prompt_200.txt, built in.", group: "Workload") { options, text throws(UsageError) in
+        OptionSpec(name: "prompt-file", value: "FILE", defaultText: "built-in prompt_200", help: "Prompt text (UTF-8): the whole file is one prompt (several lines are warned about: see --dataset); the default is configs/prompts/prompt_200.txt, built in.", group: "Workload") { options, text throws(UsageError) in
             guard !text.isEmpty else { throw UsageError("--prompt-file", "needs a file path") }
             options.promptFile = text
+        },
+        OptionSpec(name: "dataset", value: "FILE", defaultText: "", help: "Send the prompts of FILE, one per request, as written: plain text (one prompt per non-empty line), JSONL (`{\"prompt\": …}` or `{\"messages\": […]}`, optional `max_tokens`/`output_tokens`) or ShareGPT JSON (first human turn; the answer's estimated length sets max_tokens). A run longer than the dataset cycles through it again.", group: "Workload") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--dataset", "needs a file path") }
+            options.datasetPath = text
+        },
+        OptionSpec(name: "dataset-format", value: "F", defaultText: "auto", help: "`auto` (a leading `[` is ShareGPT, JSON-object lines are JSONL, else text), `text`, `jsonl` or `sharegpt`.", group: "Workload") { options, text throws(UsageError) in
+            guard let format = DatasetFormat(rawValue: text) else {
+                throw UsageError("--dataset-format", "must be one of \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(text)')")
+            }
+            options.datasetFormat = format
+        },
+        OptionSpec(name: "dataset-order", value: "O", defaultText: "sequential", help: "`sequential` (file order) or `shuffle` (a permutation seeded by --seed).", group: "Workload") { options, text throws(UsageError) in
+            guard let order = DatasetOrder(rawValue: text) else { throw UsageError("--dataset-order", "must be sequential or shuffle (got '\(text)')") }
+            options.datasetOrder = order
+        },
+        OptionSpec(name: "dataset-limit", value: "N", defaultText: "all rows", help: "Use N rows: the first N (sequential) or N drawn at random (shuffle).", group: "Workload") { options, text throws(UsageError) in
+            options.datasetLimit = try count(text, "--dataset-limit", range: 1...100_000_000)
+        },
+        OptionSpec(name: "strict", value: nil, defaultText: "off", help: "A bad dataset row is an error (exit 64, naming file:line) instead of being skipped and counted.", group: "Workload") { options, _ in options.strict = true },
+        OptionSpec(name: "input-tokens", value: "N", defaultText: "", help: "Synthetic prompts of about N tokens: random common three-letter words, one token each in GPT and Llama tokenizers (and in llmsim's estimate).", group: "Workload") { options, text throws(UsageError) in
+            options.inputTokens = try count(text, "--input-tokens", range: 1...10_000_000)
+        },
+        OptionSpec(name: "length-spread", value: "S", defaultText: "none", help: "Spread of --input-tokens: `10%` (uniform within ±10 %), `A:B` (uniform from A to B) or `normal:MEAN,SD` (clamped to at least 1); seeded by --seed.", group: "Workload") { options, text throws(UsageError) in
+            options.lengthSpread = try LengthSpread.parse(text, flag: "--length-spread")
+        },
+        OptionSpec(name: "output-tokens", value: "N", defaultText: "--max-tokens", help: "max_tokens of each request; replaces --max-tokens and a dataset's per-row lengths (the report says so).", group: "Workload") { options, text throws(UsageError) in
+            options.outputTokens = try count(text, "--output-tokens", range: 1...10_000_000)
+        },
+        OptionSpec(name: "output-spread", value: "S", defaultText: "none", help: "Spread of the output length, as --length-spread (`10%`, `A:B`, `normal:MEAN,SD`).", group: "Workload") { options, text throws(UsageError) in
+            options.outputSpread = try LengthSpread.parse(text, flag: "--output-spread")
+        },
+        OptionSpec(name: "prefix-tokens", value: "N", defaultText: "0", help: "Put a shared prefix of N one-token words in front of every prompt (built-in, dataset row or synthetic), to measure prefix caching.", group: "Workload") { options, text throws(UsageError) in
+            options.prefixTokens = try count(text, "--prefix-tokens", range: 1...10_000_000)
+        },
+        OptionSpec(name: "prefix-groups", value: "G", defaultText: "1", help: "G different prefixes: request k (k-th in the send order) uses prefix k mod G (once a run cycles, its body keeps its group).", group: "Workload") { options, text throws(UsageError) in
+            options.prefixGroups = try count(text, "--prefix-groups", range: 1...100_000)
         },
         OptionSpec(name: "max-tokens", value: "N", defaultText: "200", help: "max_tokens of each request.", group: "Workload") { options, text throws(UsageError) in
             options.maxTokens = try count(text, "--max-tokens", range: 1...10_000_000)
@@ -107,7 +143,10 @@ public enum OptionTable {
             guard !text.isEmpty, !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw UsageError("--api-key", "must be non-empty printable text") }
             options.apiKey = text
         },
-        OptionSpec(name: "unique-prompts", value: nil, defaultText: "on", help: "Start each prompt with a distinct request number, so the server's prefix cache cannot answer it.", group: "Workload") { options, _ in options.uniquePrompts = true },
+        OptionSpec(name: "unique-prompts", value: nil, defaultText: "on (built-in prompt)", help: "Start each prompt with a distinct request number (after any --prefix-tokens prefix), so the server's prefix cache cannot answer it. Dataset rows and synthetic prompts go as written unless this is given.", group: "Workload") { options, _ in
+            options.uniquePrompts = true
+            options.uniquePromptsGiven = true
+        },
         OptionSpec(name: "same-prompt", value: nil, defaultText: "", help: "Send the identical prompt every time (measures prefix-cache hits).", group: "Workload") { options, _ in options.uniquePrompts = false },
         OptionSpec(name: "expect-prompt-tokens", value: "N", defaultText: "", help: "Warn when the server's prompt token count is more than 10 % away from N.", group: "Workload") { options, text throws(UsageError) in
             options.expectPromptTokens = try count(text, "--expect-prompt-tokens", range: 1...10_000_000)

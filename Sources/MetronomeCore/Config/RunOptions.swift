@@ -50,6 +50,24 @@ public struct RunOptions: Sendable {
     public var ignoreEOS = false
     public var apiKey: String?
     public var uniquePrompts = true
+    /// `--unique-prompts` given: numbers dataset rows and synthetic prompts too (they go as written otherwise).
+    public var uniquePromptsGiven = false
+    /// `--dataset`: many prompts from a file (see `Dataset`).
+    public var datasetPath: String?
+    public var datasetFormat = DatasetFormat.auto
+    public var datasetOrder = DatasetOrder.sequential
+    public var datasetLimit: Int?
+    /// A bad dataset row is a usage error instead of being skipped.
+    public var strict = false
+    /// Synthetic prompts of about this many tokens (`SyntheticText`), spread by `lengthSpread`.
+    public var inputTokens: Int?
+    /// max_tokens of every request, spread by `outputSpread`; replaces --max-tokens and dataset rows' own lengths.
+    public var outputTokens: Int?
+    public var lengthSpread = LengthSpread.none
+    public var outputSpread = LengthSpread.none
+    /// A shared prefix of about this many one-token words in front of every prompt; 0: none.
+    public var prefixTokens = 0
+    public var prefixGroups = 1
     public var expectPromptTokens: Int?
     public var method: String?
     public var headers: [(name: String, value: String)] = []
@@ -70,6 +88,13 @@ public struct RunOptions: Sendable {
     public init() {}
 
     public var effectiveDrainNs: UInt64 { drainNs ?? timeoutNs }
+
+    /// Prompts other than the single built-in or --prompt-file one: a dataset or synthetic lengths.
+    public var hasPromptSet: Bool { datasetPath != nil || inputTokens != nil || lengthSpread.nominal != nil }
+
+    /// The built-in prompt is numbered unless --same-prompt; dataset rows and synthetic prompts are
+    /// sent as written unless --unique-prompts is given.
+    public var effectiveUniquePrompts: Bool { hasPromptSet ? uniquePromptsGiven && uniquePrompts : uniquePrompts }
 
     public var arrivalProcess: ArrivalProcess {
         switch arrival {
@@ -157,7 +182,8 @@ extension RunOptions {
         if workload.isOpenAI {
             list += [("model", model ?? "(first of GET /v1/models)"), ("prompt_file", promptFile ?? "(built-in prompt_200)"),
                      ("max_tokens", String(maxTokens)), ("temperature", Format.trimmed(temperature, decimals: 6)),
-                     ("stream", String(stream)), ("ignore_eos", String(ignoreEOS)), ("unique_prompts", String(uniquePrompts))]
+                     ("stream", String(stream)), ("ignore_eos", String(ignoreEOS)), ("unique_prompts", String(effectiveUniquePrompts))]
+            list += workloadShapeConfig()
             if apiKey != nil { list.append(("api_key", "***")) }
             if let expectPromptTokens { list.append(("expect_prompt_tokens", String(expectPromptTokens))) }
         }

@@ -45,6 +45,7 @@ public enum JSONReport {
             json.int("max_tokens", summary.maxTokens)
             json.string("prompt_mode", summary.uniquePrompts ? "unique" : "same")
             json.string("usage_source", summary.usageSource)
+            summary.promptCalibration?.write(into: &json)
         }
         phaseFields(summary.total, into: &json, llm: summary.isLLM, detail: detail)
         json.int("connections_opened", summary.connectionsOpened)

@@ -203,6 +203,8 @@ public struct RunSummary: Sendable {
     public var stream = false
     public var maxTokens = 0
     public var uniquePrompts = false
+    /// Requested vs the server's prompt tokens (OpenAI workloads).
+    public var promptCalibration: PromptCalibration? = nil
     public var environment: RunEnvironment? = nil
     /// `--slo` verdicts, judged on `sloScope` (`hold` stages by default, or `all`); empty without `--slo`.
     public var sloChecks: [SLOCheckResult] = []

@@ -106,6 +106,7 @@ extension RunSummary {
             stream = try root.bool("stream")
             maxTokens = try root.integer("max_tokens")
             uniquePrompts = try root.string("prompt_mode") == "unique"
+            promptCalibration = try PromptCalibration(decoding: root)
         }
         if let sloObject = try root.optionalObject("slo") {
             sloScope = try sloObject.string("scope")

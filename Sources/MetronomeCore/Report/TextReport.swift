@@ -126,6 +126,7 @@ public enum TextReport {
                      nameWidth: nameWidth, title: "Tokens (as the server reported them)")
         out += "Token counts from: \(summary.usageSource == "usage" ? "the server's usage" : summary.usageSource == "events" ? "content events (the server sent no usage)" : summary.usageSource)"
         out += " · max_tokens \(summary.maxTokens) · prompts: \(summary.uniquePrompts ? "unique per request (no prefix-cache hits)" : "identical (prefix cache may serve them)")\n"
+        if let calibration = summary.promptCalibration { out += calibration.textLine + "\n" }
         return out
     }
 

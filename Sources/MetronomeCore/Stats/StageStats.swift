@@ -58,6 +58,7 @@ public final class StageStats: @unchecked Sendable {
         if let prompt {
             counters.add(StageCounter.promptCountedRequests.rawValue)
             counters.add(StageCounter.promptTokensSum.rawValue, prompt)
+            counters.add(StageCounter.promptTokensSquaresSum.rawValue, prompt &* prompt)
             noteExtremes(prompt, min: .promptTokensMin, max: .promptTokensMax)
         }
     }
@@ -98,4 +99,6 @@ public enum StageCounter: Int, CaseIterable, Sendable {
     case goodRequests
     case promptTokensSum, promptTokensMin, promptTokensMax
     case completionTokensSum, completionTokensMin, completionTokensMax
+    /// Σ prompt², for the prompt tokens' standard deviation (the calibration of requested lengths).
+    case promptTokensSquaresSum
 }

@@ -31,12 +31,17 @@ public enum OpenAIRequestBody {
     /// completions form with `"prompt"`. Streaming asks for the usage chunk (`stream_options`).
     public static func make(_ settings: OpenAIRequestSettings, chat: Bool) -> [UInt8] {
         let text = (settings.uniquePrompts ? "[##########] " : "") + settings.prompt
-        var json = "{\"model\":" + JSONWriter.quote(settings.model)
-        if chat {
-            json += ",\"messages\":[{\"role\":\"user\",\"content\":" + JSONWriter.quote(text) + "}]"
-        } else {
-            json += ",\"prompt\":" + JSONWriter.quote(text)
-        }
+        if chat { return make(settings, messagesJSON: "[{\"role\":\"user\",\"content\":" + JSONWriter.quote(text) + "}]") }
+        return finish("{\"model\":" + JSONWriter.quote(settings.model) + ",\"prompt\":" + JSONWriter.quote(text), settings)
+    }
+
+    /// A chat body with `messages` as given (a JSON array, already serialised); the prompt settings are not used.
+    public static func make(_ settings: OpenAIRequestSettings, messagesJSON: String) -> [UInt8] {
+        finish("{\"model\":" + JSONWriter.quote(settings.model) + ",\"messages\":" + messagesJSON, settings)
+    }
+
+    private static func finish(_ start: String, _ settings: OpenAIRequestSettings) -> [UInt8] {
+        var json = start
         json += ",\"max_tokens\":\(settings.maxTokens)"
         json += ",\"temperature\":" + Format.trimmed(settings.temperature, decimals: 6)
         json += ",\"stream\":" + (settings.stream ? "true" : "false")
