@@ -1,0 +1,72 @@
+// The prompt workloads through the binary: exit codes of bad datasets, and the hot path's allocations.
+import Foundation
+import LLMSim
+import XCTest
+@testable import MetronomeCore
+
+final class WorkloadCLITests: XCTestCase {
+    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporary(_ name: String, _ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-cli-\(getpid())-\(name)")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    /// --strict: a bad row is exit 64 naming file:line; without it the row is skipped, counted and named.
+    func testStrictBadRowExits64NamingTheLine() throws {
+        let path = try temporary("strict.jsonl", "{\"prompt\":\"a\"}\n\n{\"prompt\":42}\n")
+        let strict = try run(CLITests.binary.path, ["run", "http://127.0.0.1:9", "--model", "m", "--rate", "1", "--duration", "1s",
+                                                    "--dataset", path, "--strict", "--no-files"])
+        XCTAssertEqual(strict.status, 64, strict.stderr)
+        XCTAssertTrue(strict.stderr.contains("strict.jsonl:3: \"prompt\" must be a non-empty string"), strict.stderr)
+        XCTAssertEqual(strict.stderr.split(separator: "\n").count, 1)
+        let empty = try temporary("empty.txt", "\n  \n\r\n")
+        let none = try run(CLITests.binary.path, ["run", "http://127.0.0.1:9", "--model", "m", "--rate", "1", "--duration", "1s",
+                                                  "--dataset", empty, "--no-files"])
+        XCTAssertEqual(none.status, 64, none.stderr)
+        XCTAssertTrue(none.stderr.contains("has no rows"), none.stderr)
+    }
+
+    /// Many bodies cost nothing per request either: a dataset with prefix groups (ten bodies, the
+    /// same in both runs) against twice the requests, as `CLITests.testHotPathAllocatesNothingPerRequest`.
+    func testManyBodiesAllocateNothingPerRequest() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind") else { throw XCTSkip("valgrind is not installed") }
+        var config = SimConfig()
+        config.port = 0
+        config.ttftNs = 20_000_000
+        config.itlNs = 2_000_000
+        let server = try SimServer.startInBackground(config: config)
+        defer { server.stop() }
+        let path = try temporary("alloc.jsonl", (0..<5).map { "{\"prompt\":\"row \($0) of five\",\"max_tokens\":\(10 + $0)}" }.joined(separator: "\n"))
+        func allocations(_ duration: String) throws -> Int {
+            let result = try run("/usr/bin/valgrind", ["--tool=memcheck", "--leak-check=no", CLITests.binary.path, "run", "http://127.0.0.1:\(server.port)",
+                                                       "--rate", "50", "--duration", duration, "--arrival", "constant", "--quiet", "--no-files",
+                                                       "--dataset", path, "--prefix-tokens", "8", "--prefix-groups", "2", "--unique-prompts", "--ignore-eos"])
+            guard let line = result.stderr.split(separator: "\n").first(where: { $0.contains("total heap usage") }),
+                  let allocs = line.split(separator: " ").firstIndex(where: { $0.hasPrefix("allocs") }) else {
+                XCTFail("no valgrind summary: \(result.stderr.suffix(500))")
+                return 0
+            }
+            let words = line.split(separator: " ")
+            return Int(words[words.index(before: allocs)].filter(\.isNumber)) ?? 0
+        }
+        let short = try allocations("2s")
+        let long = try allocations("4s")
+        print("allocations: 100 dataset requests \(short), 200 dataset requests \(long)")
+        XCTAssertLessThanOrEqual(long - short, 6, "100 more requests allocated \(long - short) times")
+    }
+}
