@@ -43,7 +43,7 @@ public struct PromptSet {
             if !dataset.badRows.isEmpty { note += "; \(dataset.badRows.count) bad rows skipped (\(Dataset.describe(dataset.badRows)))" }
             set.notes.append(note)
             if planned > items.count {
-                set.notes.append("the plan schedules about \(planned) requests, more than the dataset's \(items.count) rows: it cycles through them (each row about \(Format.fixed(Double(planned) / Double(items.count), decimals: 1)) times)")
+                set.notes.append("the plan schedules \(planned) requests, more than the dataset's \(items.count) rows: it cycles through them (each row about \(Format.fixed(Double(planned) / Double(items.count), decimals: 1)) times)")
             }
             if let outputTokens = options.outputTokens ?? options.outputSpread.nominal, items.contains(where: { $0.maxTokens != nil }) {
                 set.notes.append("--output-tokens/--output-spread (\(outputTokens)) replace the dataset's own lengths of \(items.filter { $0.maxTokens != nil }.count) rows")
