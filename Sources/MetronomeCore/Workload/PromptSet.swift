@@ -37,7 +37,12 @@ public struct PromptSet {
                 if dataset.rows.isEmpty { throw UsageError("--dataset", "'\(path)' has no prompt rows for --workload openai-completions (\(messageRows.count) messages rows)") }
             }
             items = dataset.rows
-            if options.datasetOrder == .shuffle { items.shuffle(using: &random) }
+            if options.datasetOrder == .shuffle {
+                // Our own Fisher–Yates: the order depends on --seed alone, not on the standard library's shuffle.
+                for position in stride(from: items.count - 1, to: 0, by: -1) {
+                    items.swapAt(position, Int(random.next() % UInt64(position + 1)))
+                }
+            }
             if let limit = options.datasetLimit, limit < items.count { items.removeLast(items.count - limit) }
             var note = "dataset \(path) (\(dataset.format.rawValue)): \(items.count) rows used"
             if !dataset.badRows.isEmpty { note += "; \(dataset.badRows.count) bad rows skipped (\(Dataset.describe(dataset.badRows)))" }
