@@ -10,6 +10,9 @@ public final class StageStats: @unchecked Sendable {
     public let sendLag = Histogram()
     /// Time to first token, `f − t`, of successful streams.
     public let ttft = Histogram()
+    /// Time to first token from the first byte sent, `f − s` (vLLM's `bench serve` definition): no
+    /// queue wait in it, so it can only be smaller than `ttft`.
+    public let ttftSent = Histogram()
     /// Inter-token latency: every gap between successive content events.
     public let itl = Histogram()
     /// Time per output token after the first, `(c − f) / (completion_tokens − 1)`, per request.
@@ -74,6 +77,7 @@ public final class StageStats: @unchecked Sendable {
         serviceTime.merge(other.serviceTime)
         sendLag.merge(other.sendLag)
         ttft.merge(other.ttft)
+        ttftSent.merge(other.ttftSent)
         itl.merge(other.itl)
         tpot.merge(other.tpot)
         outcomes.merge(other.outcomes)
