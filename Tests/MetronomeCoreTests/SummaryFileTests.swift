@@ -100,6 +100,25 @@ final class SummaryFileTests: XCTestCase {
         XCTAssertEqual(SummaryFile.render(decoded), SummaryFile.render(summary))
     }
 
+    /// A file written before TTFT from the first byte sent, the per-second TTFT/ITL percentiles,
+    /// successes by intended second and the token-timing distributions still loads and renders.
+    func testFileWithoutTheIssue11MembersLoads() throws {
+        var file = try parse(SummaryFile.render(SampleSummary.make()))
+        let added = ["ttft_sent_ms", "ttft_distribution", "ttft_sent_distribution", "itl_distribution"]
+        for key in added { file[key] = nil }
+        file["stages"] = (file["stages"] as! [[String: Any]]).map { stage in stage.filter { $0.key != "ttft_sent_ms" } }
+        let perSecond = ["ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "achieved_by_intended"]
+        file["series"] = (file["series"] as! [[String: Any]]).map { sample in sample.filter { !perSecond.contains($0.key) } }
+        let old = try JSONSerialization.data(withJSONObject: file)
+        XCTAssertFalse(String(decoding: old, as: UTF8.self).contains("ttft_sent"))
+        let decoded = try RunSummary(summaryJSON: Array(old))
+        XCTAssertEqual(decoded.total.ttftSent.count, 0)
+        XCTAssertGreaterThan(decoded.total.ttft.count, 0)
+        XCTAssertTrue(decoded.series.allSatisfy { $0.succeededByIntended == 0 && $0.ttftP50Ms == 0 })
+        XCTAssertTrue(decoded.ttftDistribution.isEmpty)
+        XCTAssertTrue(HTMLReport.render(decoded, title: "old").contains("id=\"chart-ttft-distribution\""))
+    }
+
     func testRoundTripRendersTheSameTextAndBytes() throws {
         for llm in [true, false] {
             let summary = SampleSummary.make(llm: llm)
@@ -111,6 +130,7 @@ final class SummaryFileTests: XCTestCase {
             XCTAssertEqual(TextReport.render(decoded, planDescription: decoded.planDescription),
                            TextReport.render(summary, planDescription: TextReport.describe(samplePlan)))
             XCTAssertEqual(JSONReport.render(decoded), JSONReport.render(summary))
+            XCTAssertEqual(HTMLReport.render(decoded, title: "t"), HTMLReport.render(summary, title: "t"))
             XCTAssertEqual(LocustCSV.stats(decoded), LocustCSV.stats(summary))
             XCTAssertEqual(LocustCSV.failures(decoded), LocustCSV.failures(summary))
             XCTAssertEqual(decoded.config.map(\.key), summary.config.map(\.key))

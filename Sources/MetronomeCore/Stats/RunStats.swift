@@ -99,18 +99,25 @@ public final class RunStats: @unchecked Sendable {
     /// the stage is looked up once for the two.
     @inline(__always)
     public func recordTTFT(_ ns: UInt64, sentNs: UInt64, stage: Int) {
-        let stats = stages[stage]
-        record(ns, stats.ttft, total.ttft)
-        record(sentNs, stats.ttftSent, total.ttftSent)
+        let clamped = stages[stage].recordTTFT(ns, sentNs: sentNs)
+        _ = total.recordTTFT(ns, sentNs: sentNs)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordTTFT(ns)
     }
+    /// Once per content event: the hottest record of an LLM run.
     @inline(__always)
     public func recordITL(_ ns: UInt64, stage: Int) {
-        record(ns, stages[stage].itl, total.itl)
+        let clamped = stages[stage].recordITL(ns)
+        _ = total.recordITL(ns)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordITL(ns)
     }
     @inline(__always)
-    public func recordTPOT(_ ns: UInt64, stage: Int) { record(ns, stages[stage].tpot, total.tpot) }
+    public func recordTPOT(_ ns: UInt64, stage: Int) {
+        let clamped = stages[stage].recordTPOT(ns)
+        _ = total.recordTPOT(ns)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
+    }
 
     /// Token counts of one successful request: from the server's `usage`, or counted from content events.
     @inline(__always)

@@ -27,6 +27,20 @@ public final class StageStats: @unchecked Sendable {
     @inline(__always)
     public func count(_ outcome: Outcome) -> UInt64 { outcomes[outcome.rawValue] }
 
+    /// Both TTFTs of one request, and one inter-token gap: methods of the stage, so each histogram is
+    /// read from `self` (which the caller keeps alive) and passed on with no retain of its own.
+    /// Return how many values were past the histograms' range (clamped).
+    @inline(__always)
+    func recordTTFT(_ ns: UInt64, sentNs: UInt64) -> UInt64 {
+        (ttft.record(ns) ? 0 : 1) + (ttftSent.record(sentNs) ? 0 : 1)
+    }
+
+    @inline(__always)
+    func recordITL(_ ns: UInt64) -> UInt64 { itl.record(ns) ? 0 : 1 }
+
+    @inline(__always)
+    func recordTPOT(_ ns: UInt64) -> UInt64 { tpot.record(ns) ? 0 : 1 }
+
     @inline(__always)
     public subscript(counter: StageCounter) -> UInt64 { counters[counter.rawValue] }
 
