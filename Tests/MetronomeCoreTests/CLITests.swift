@@ -163,5 +163,13 @@ final class CLITests: XCTestCase {
         let plainLong = try allocations("4s", ["--workload", "http"])
         print("allocations: 100 http requests \(plainShort), 200 http requests \(plainLong)")
         XCTAssertLessThanOrEqual(plainLong - plainShort, 6)
+        // The request log (JSON lines with every gap): formatted into its buffer, the gaps kept in a
+        // per-connection buffer allocated at a connection's first gap, never per request or event.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-alloc-\(getpid()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let loggedShort = try allocations("2s", streaming + ["--request-log", log, "--log-itl"])
+        let loggedLong = try allocations("4s", streaming + ["--request-log", log, "--log-itl"])
+        print("allocations: 100 streamed requests logged \(loggedShort), 200 streamed requests logged \(loggedLong)")
+        XCTAssertLessThanOrEqual(loggedLong - loggedShort, 6, "100 more logged requests allocated \(loggedLong - loggedShort) times")
     }
 }

@@ -79,7 +79,7 @@ final class GeneratorHealthTests: XCTestCase {
             stats.add(.sent, stage: 0)
             stats.recordSendLag(index % 50 == 0 ? 12_000_000 : 50_000, stage: 0)
             stats.count(.success, stage: 0)
-            stats.recordSuccess(latencyNs: 30_000_000, serviceNs: 20_000_000, stage: 0)
+            stats.recordSuccess(latencyNs: 30_000_000, serviceNs: 20_000_000, intendedOffsetNs: 0, stage: 0)
         }
         stats.live.add(LiveCounter.connectionsOpened.rawValue, 70)
         let result = EngineResult(startNs: 0, planElapsedNs: 10_000_000_000, totalElapsedNs: 10_100_000_000,

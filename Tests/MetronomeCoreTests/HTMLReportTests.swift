@@ -50,18 +50,22 @@ final class HTMLReportTests: XCTestCase {
     func testContainsEverySection() throws {
         let html = HTMLReport.render(SampleSummary.make(), title: HTMLReportTests.title)
         for id in ["warnings", "slo", "summary", "charts", "chart-rate", "chart-latency", "chart-failures", "chart-distribution",
+                   "chart-intended", "chart-inflight", "chart-ttft-time", "chart-itl-time", "chart-ttft-distribution", "chart-itl-distribution",
                    "llm", "chart-tokens", "errors", "config", "environment"] {
             XCTAssertTrue(html.contains("id=\"\(id)\""), "missing section \(id)")
         }
         for text in ["SLO FAIL", "<code>p95&lt;=5s</code>", "Goodput: 17.50 requests/s", "coordinated omission",
                      "ramp 2 → 20 rps over 10s, hold 20 rps for 20s", "2026-11-29T09:20:00Z", ">99.9%</text>", ">90%</text>",
                      "TTFT", "ITL", "TPOT", "output tokens/s", "The model overloaded: KV cache is full", "http_error", "timeout",
-                     "golden-host", "max_connections", "X-Team: perf", "p99.9", "send lag"] {
+                     "golden-host", "max_connections", "X-Team: perf", "p99.9", "send lag", "TTFT from send", "sawtooth",
+                     "succeeded, by intended second", "completions, by completion second", "in flight", "queued"] {
             XCTAssertTrue(html.contains(text), "missing \(text)")
         }
         // The sample's error-rate check fails (3 % of requests did not succeed), so the verdict is FAIL.
         XCTAssertTrue(html.contains("<span class=\"badge fail\">SLO FAIL</span> <span class=\"badge-note\">1 of 2 checks passed</span>"))
-        XCTAssertEqual(HTMLReportTests.count("<svg class=\"plot\"", in: html), 5)
+        // Over time: rate, by intended second, in flight, latency, failures; the latency distribution; LLM:
+        // TTFT and ITL per second, TTFT and ITL distributions, output tokens.
+        XCTAssertEqual(HTMLReportTests.count("<svg class=\"plot\"", in: html), 11)
         XCTAssertTrue(html.contains("class=\"band-label\" x=\"") && html.contains(">ramp</text>") && html.contains(">hold</text>"))
     }
 
@@ -70,7 +74,7 @@ final class HTMLReportTests: XCTestCase {
         for text in ["id=\"llm\"", "chart-tokens", "TTFT", "ITL", "TPOT", "tokens/s", "LLM metrics"] {
             XCTAssertFalse(html.contains(text), "non-LLM report contains \(text)")
         }
-        XCTAssertEqual(HTMLReportTests.count("<svg class=\"plot\"", in: html), 4)
+        XCTAssertEqual(HTMLReportTests.count("<svg class=\"plot\"", in: html), 6)
         XCTAssertFalse(html.contains("href=\"#llm\""))
     }
 
@@ -157,7 +161,9 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(SVGChart.percentileTicks(decades: 4).map(\.label), ["0%", "50%", "90%", "99%", "99.9%", "99.99%"])
         XCTAssertEqual(SVGChart.percentileTicks(decades: 7).map(\.label), ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%", "99.99999%"])
         // The sample's last finite level is below 99.9 %, so the axis ends at 99.9 % with 100 % drawn there.
-        let html = HTMLReport.render(SampleSummary.make(), title: "t")
+        let page = HTMLReport.render(SampleSummary.make(), title: "t")
+        let start = try XCTUnwrap(page.range(of: "<figure id=\"chart-distribution\">"))
+        let html = String(page[start.lowerBound...].prefix { $0 != "\u{0}" }).components(separatedBy: "</figure>")[0]
         XCTAssertTrue(html.contains(">99.9%</text>") && !html.contains(">99.99%</text>"))
     }
 

@@ -65,11 +65,15 @@ final class OpenAIWorkloadTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let log = try RequestLog(path: path)
-            log.append(startNs: 1000, intendedNs: 2000, sentNs: 2500, firstTokenNs: 9000, completedNs: 12000, status: 200,
-                       outcome: .success, bytes: 345, tokens: 200)
-            log.append(startNs: 1000, intendedNs: 3000, sentNs: 0, firstTokenNs: 0, completedNs: 0, status: 0, outcome: .dropped, bytes: 0, tokens: 0)
+            var record = RequestRecord(id: 0, stage: 0, intendedNs: 2000, outcome: .success)
+            (record.sentNs, record.firstTokenNs, record.completedNs, record.status, record.bytes, record.completionTokens) = (2500, 9000, 12000, 200, 345, 200)
+            log.append(record, startNs: 1000)
+            log.append(RequestRecord(id: 1, stage: 0, intendedNs: 3000, outcome: .dropped), startNs: 1000)
         }
+        // The original eight columns come first, unchanged; the new ones follow.
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8),
-                       RequestLog.header + "1000,1500,8000,11000,200,success,345,200\n2000,,,,,dropped,0,\n")
+                       RequestLog.csvHeader(includesGaps: false)
+                       + "1000,1500,8000,11000,200,success,345,200,0,total,,0.007,0.007,,\n2000,,,,,dropped,0,,1,total,,,,,\n")
+        XCTAssertTrue(RequestLog.csvHeader(includesGaps: false).hasPrefix("intended_ns,sent_ns,first_token_ns,completed_ns,status,outcome,bytes,tokens,"))
     }
 }

@@ -9,8 +9,8 @@ final class RunStatsTests: XCTestCase {
         for stage in 0..<stats.stages.count {
             stats.countScheduled(stage: stage)
             stats.recordSendLag(40_000, stage: stage)
-            stats.recordSuccess(latencyNs: 250_000_000, serviceNs: 249_000_000, stage: stage)
-            stats.recordTTFT(80_000_000, stage: stage)
+            stats.recordSuccess(latencyNs: 250_000_000, serviceNs: 249_000_000, intendedOffsetNs: 0, stage: stage)
+            stats.recordTTFT(80_000_000, sentNs: 79_000_000, stage: stage)
             stats.recordITL(10_000_000, stage: stage)
             stats.recordTPOT(10_000_000, stage: stage)
         }

@@ -55,7 +55,7 @@ final class SLOTests: XCTestCase {
         for ms in 1...100 as ClosedRange<UInt64> {
             stats.countScheduled(stage: 1)
             stats.count(.success, stage: 1)
-            stats.recordSuccess(latencyNs: ms * 1_000_000, serviceNs: ms * 1_000_000, stage: 1)
+            stats.recordSuccess(latencyNs: ms * 1_000_000, serviceNs: ms * 1_000_000, intendedOffsetNs: 0, stage: 1)
         }
         for _ in 0..<2 {
             stats.countScheduled(stage: 1)
@@ -63,7 +63,7 @@ final class SLOTests: XCTestCase {
         }
         stats.countScheduled(stage: 0)
         stats.count(.success, stage: 0)
-        stats.recordSuccess(latencyNs: 9_000_000_000, serviceNs: 9_000_000_000, stage: 0)
+        stats.recordSuccess(latencyNs: 9_000_000_000, serviceNs: 9_000_000_000, intendedOffsetNs: 0, stage: 0)
 
         let checks = try SLOParser.parse("p95<=96ms,p95<=94ms,errors<=1%,errors<=2%,rps>=10,goodput>=5")
         let verdict = SLOJudge.judge(checks, scope: "hold", stats: stats, plan: plan, ranS: 20, goodput: true)
@@ -100,7 +100,7 @@ final class SLOTests: XCTestCase {
             for _ in 0..<count {
                 stats.countScheduled(stage: stage)
                 stats.count(.success, stage: stage)
-                stats.recordSuccess(latencyNs: ms * 1_000_000, serviceNs: ms * 1_000_000, stage: stage)
+                stats.recordSuccess(latencyNs: ms * 1_000_000, serviceNs: ms * 1_000_000, intendedOffsetNs: 0, stage: stage)
             }
         }
         succeed(100, ms: 10, stage: 0)
@@ -153,7 +153,7 @@ final class SLOTests: XCTestCase {
         let stats = RunStats(stageCount: 2)
         stats.countScheduled(stage: 0)
         stats.count(.success, stage: 0)
-        stats.recordSuccess(latencyNs: 1_000_000, serviceNs: 1_000_000, stage: 0)
+        stats.recordSuccess(latencyNs: 1_000_000, serviceNs: 1_000_000, intendedOffsetNs: 0, stage: 0)
         let verdict = SLOJudge.judge(try SLOParser.parse("p95<=5s,errors<=1%"), scope: "hold", stats: stats, plan: plan, ranS: 1, goodput: false)
         XCTAssertEqual(verdict.results.map(\.passed), [true, true])
         XCTAssertEqual(verdict.stages.map(\.passed), [true, false])

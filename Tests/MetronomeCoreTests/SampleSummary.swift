@@ -40,9 +40,9 @@ enum SampleSummary {
             stats.add(.responseBodyBytes, stage: stage, 48_000)
             stats.statusCounts.add(200)
             stats.count(.success, stage: stage)
-            stats.recordSuccess(latencyNs: latency, serviceNs: latency - lag, stage: stage)
+            stats.recordSuccess(latencyNs: latency, serviceNs: latency - lag, intendedOffsetNs: t, stage: stage)
             if llm {
-                stats.recordTTFT(ttft, stage: stage)
+                stats.recordTTFT(ttft, sentNs: ttft - lag, stage: stage)
                 for _ in 0..<5 { stats.recordITL(itl - 1_000_000 + random.next() % 2_000_000, stage: stage) }
                 stats.recordTPOT(itl, stage: stage)
                 stats.recordTokens(prompt: 231, completion: 200, fromUsage: true, stage: stage)

@@ -82,8 +82,37 @@ final class SecretLeakTests: XCTestCase {
                 XCTAssertFalse(text.contains(secret), "\(name) shows \(secret)")
             }
         }
+        // The request log carries each failed request's own error text, masked.
+        let logText = try String(contentsOfFile: requestLog, encoding: .utf8)
+        XCTAssertTrue(logText.contains("\"invalid credentials: *** (token ***)\""), logText)
+        XCTAssertTrue(logText.contains("\"forbidden for cookie ***\""), logText)
         let failures = try XCTUnwrap(outputs.first { $0.0.hasSuffix("_failures.csv") }?.1)
         XCTAssertTrue(failures.contains("HTTP 401: invalid credentials: *** (token ***)"), failures)
         XCTAssertTrue(failures.contains("stream aborted: key *** revoked for session ***"), failures)
+    }
+
+    /// JSON lines: every failed request's line has the server's text with each credential masked.
+    func testRequestLogJSONLinesMaskEchoedCredentials() throws {
+        let server = try Self.echoingServer()
+        defer { server.shutdown() }
+        let requestLog = directory + "-requests.jsonl"
+        defer { try? FileManager.default.removeItem(atPath: requestLog) }
+        let options = try OptionTable.parse([
+            "http://127.0.0.1:\(server.port)/v1", "--api-key", Self.key, "--header", "X-Auth-Token: \(Self.token)",
+            "--header", "Cookie: session=\(Self.cookie); theme=dark", "--model", "m", "--stream",
+            "--rate", "40", "--duration", "500ms", "--arrival", "constant", "--quiet", "--no-files", "--request-log", requestLog,
+        ])
+        let (summary, _) = try LoadRun(options: options).execute(handlesSignals: false)
+        let text = try String(contentsOfFile: requestLog, encoding: .utf8)
+        for secret in [Self.key, Self.token, Self.cookie] { XCTAssertFalse(text.contains(secret), "the log shows \(secret)") }
+        let lines = try text.split(separator: "\n").map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(UInt64(lines.count), summary.total.scheduled)
+        var errors: [String: String] = [:]
+        for line in lines where line["outcome"] as? String != "success" {
+            errors["\(line["outcome"]!) \(line["status"]!)"] = try XCTUnwrap(line["error"] as? String, "\(line)")
+        }
+        XCTAssertEqual(errors, ["http_error 401": "invalid credentials: *** (token ***)",
+                                "stream_error 200": "stream aborted: key *** revoked for session ***",
+                                "http_error 403": "forbidden for cookie ***"])
     }
 }

@@ -22,7 +22,8 @@ final class SummaryFileTests: XCTestCase {
         let file = try parse(SummaryFile.render(summary))
         let stdout = try parse(JSONReport.render(summary))
         for key in stdout.keys { XCTAssertNotNil(file[key], "missing --json member \(key)") }
-        for key in ["config", "environment", "series", "failures", "slo", "latency_distribution", "service_distribution", "started_at_unix_s"] {
+        for key in ["config", "environment", "series", "failures", "slo", "latency_distribution", "service_distribution", "started_at_unix_s",
+                    "ttft_distribution", "ttft_sent_distribution", "itl_distribution"] {
             XCTAssertNotNil(file[key], "missing \(key)")
         }
 
@@ -39,12 +40,18 @@ final class SummaryFileTests: XCTestCase {
         let series = try XCTUnwrap(file["series"] as? [[String: Any]])
         XCTAssertEqual(series.count, summary.series.count)
         XCTAssertEqual(Set(series[0].keys), ["end_s", "wall_clock", "offered", "achieved", "failed", "in_flight", "queued",
-                                             "output_tokens", "p50_ms", "p95_ms", "p99_ms"])
+                                             "output_tokens", "p50_ms", "p95_ms", "p99_ms", "achieved_by_intended",
+                                             "ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms"])
         for (row, sample) in zip(series, summary.series) {
             XCTAssertEqual(row["offered"] as? Int, Int(sample.scheduled))
             XCTAssertEqual(row["achieved"] as? Int, Int(sample.succeeded))
             XCTAssertEqual(try XCTUnwrap(row["p95_ms"] as? Double), sample.p95Ms, accuracy: 1e-9)
+            XCTAssertEqual(row["achieved_by_intended"] as? Int, Int(sample.succeededByIntended))
+            XCTAssertEqual(try XCTUnwrap(row["ttft_p95_ms"] as? Double), sample.ttftP95Ms, accuracy: 1e-9)
         }
+        // Every success counted once by its intended second, once by its completion second.
+        XCTAssertEqual(series.map { $0["achieved_by_intended"] as! Int }.reduce(0, +), Int(summary.total.succeeded))
+        XCTAssertEqual(series.map { $0["achieved"] as! Int }.reduce(0, +), Int(summary.total.succeeded))
         // The plan's arrivals, second by second, add up to the run's.
         XCTAssertEqual(series.map { $0["offered"] as! Int }.reduce(0, +), Int(summary.total.scheduled))
 
@@ -93,6 +100,25 @@ final class SummaryFileTests: XCTestCase {
         XCTAssertEqual(SummaryFile.render(decoded), SummaryFile.render(summary))
     }
 
+    /// A file written before TTFT from the first byte sent, the per-second TTFT/ITL percentiles,
+    /// successes by intended second and the token-timing distributions still loads and renders.
+    func testFileWithoutTheIssue11MembersLoads() throws {
+        var file = try parse(SummaryFile.render(SampleSummary.make()))
+        let added = ["ttft_sent_ms", "ttft_distribution", "ttft_sent_distribution", "itl_distribution"]
+        for key in added { file[key] = nil }
+        file["stages"] = (file["stages"] as! [[String: Any]]).map { stage in stage.filter { $0.key != "ttft_sent_ms" } }
+        let perSecond = ["ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "achieved_by_intended"]
+        file["series"] = (file["series"] as! [[String: Any]]).map { sample in sample.filter { !perSecond.contains($0.key) } }
+        let old = try JSONSerialization.data(withJSONObject: file)
+        XCTAssertFalse(String(decoding: old, as: UTF8.self).contains("ttft_sent"))
+        let decoded = try RunSummary(summaryJSON: Array(old))
+        XCTAssertEqual(decoded.total.ttftSent.count, 0)
+        XCTAssertGreaterThan(decoded.total.ttft.count, 0)
+        XCTAssertTrue(decoded.series.allSatisfy { $0.succeededByIntended == 0 && $0.ttftP50Ms == 0 })
+        XCTAssertTrue(decoded.ttftDistribution.isEmpty)
+        XCTAssertTrue(HTMLReport.render(decoded, title: "old").contains("id=\"chart-ttft-distribution\""))
+    }
+
     func testRoundTripRendersTheSameTextAndBytes() throws {
         for llm in [true, false] {
             let summary = SampleSummary.make(llm: llm)
@@ -104,6 +130,7 @@ final class SummaryFileTests: XCTestCase {
             XCTAssertEqual(TextReport.render(decoded, planDescription: decoded.planDescription),
                            TextReport.render(summary, planDescription: TextReport.describe(samplePlan)))
             XCTAssertEqual(JSONReport.render(decoded), JSONReport.render(summary))
+            XCTAssertEqual(HTMLReport.render(decoded, title: "t"), HTMLReport.render(summary, title: "t"))
             XCTAssertEqual(LocustCSV.stats(decoded), LocustCSV.stats(summary))
             XCTAssertEqual(LocustCSV.failures(decoded), LocustCSV.failures(summary))
             XCTAssertEqual(decoded.config.map(\.key), summary.config.map(\.key))

@@ -151,6 +151,7 @@ public enum SweepReport {
         percentiles("latency_ms", hold.latency, into: &w)
         if streaming {
             percentiles("ttft_ms", hold.ttft, into: &w)
+            percentiles("ttft_sent_ms", hold.ttftSent, into: &w)
             percentiles("itl_ms", hold.itl, into: &w)
             percentiles("tpot_ms", hold.tpot, into: &w)
         }

@@ -45,8 +45,14 @@ public struct LoadRun {
         }
         // Checked before the first request (and before discovery): a log that cannot be written is
         // a usage error, not a surprise at the end of the run.
+        if options.logITL && options.requestLogPath == nil { throw UsageError("--log-itl", "needs --request-log FILE") }
         if let path = options.requestLogPath {
-            do { requestLog = try RequestLog(path: path) } catch {
+            do {
+                requestLog = try RequestLog(path: path, stageNames: plan.stages.map(\.name),
+                                            mask: SecretMask(apiKey: options.apiKey, headers: options.headers), includesGaps: options.logITL)
+            } catch let error as UsageError {
+                throw error
+            } catch {
                 throw UsageError("--request-log", "cannot write '\(path)': \(errnoDescription((error as? SystemError)?.errno ?? EIO))")
             }
         }
@@ -93,7 +99,7 @@ public struct LoadRun {
         notes += workloadNotes
         let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
         stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo),
-                         secrets: SecretMask(apiKey: options.apiKey, headers: options.headers))
+                         secrets: SecretMask(apiKey: options.apiKey, headers: options.headers), keepsTokenGaps: options.logITL)
         openFileLimit = raiseOpenFileLimit()
         // Three descriptors a process starts with, plus epoll, timerfd and signalfd.
         let usable = openFileLimit.soft > 16 ? openFileLimit.soft - 16 : 0

@@ -155,7 +155,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
         guard !queue.isFull else {
             stats.count(.dropped, stage: Int(request.stage))
-            log(request.intendedNs, outcome: .dropped)
+            log(request, outcome: .dropped)
             return
         }
         queue.pushBack(request)
@@ -250,7 +250,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private mutating func failQueued(_ outcome: Outcome) {
         guard let request = takeQueued() else { return }
         stats.count(outcome, stage: Int(request.stage))
-        log(request.intendedNs, outcome: outcome)
+        log(request, outcome: outcome)
     }
 
     /// `readable`: the connect's event carried EPOLLIN, so bytes (or the end) came before any request.
@@ -449,7 +449,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             outcome = scanners[Int(index)].finishSuccess(nowNs: now)
             if outcome == .success {
                 stats.recordSuccess(latencyNs: now &- slot.pointee.intendedNs, serviceNs: now &- slot.pointee.sentNs,
-                                    ttftNs: scanners[Int(index)].requestTTFTNs, tpotNs: scanners[Int(index)].requestTPOTNs, stage: stage)
+                                    ttftNs: scanners[Int(index)].requestTTFTNs, tpotNs: scanners[Int(index)].requestTPOTNs,
+                                    intendedOffsetNs: slot.pointee.intendedNs &- startNs, stage: stage)
             }
         } else {
             scanners[Int(index)].finishHTTPError(status: status)
@@ -498,10 +499,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.live.subtract(LiveCounter.inFlight.rawValue)
         stats.count(outcome, stage: stage, status: status)
         if let requestLog {
-            requestLog.append(startNs: startNs, intendedNs: slot.pointee.intendedNs, sentNs: slot.pointee.sentNs,
-                              firstTokenNs: scanners[Int(index)].requestFirstTokenNs, completedNs: completedNs,
-                              status: status > 0 ? status : parsers[Int(index)].status, outcome: outcome,
-                              bytes: slot.pointee.receivedBytes, tokens: scanners[Int(index)].requestTokens)
+            requestLog.append(startNs: startNs, slot: slot.pointee, scanner: scanners + Int(index), outcome: outcome,
+                              status: status > 0 ? status : parsers[Int(index)].status, completedNs: completedNs)
         }
         if close { closeSlot(index) }
     }
@@ -618,21 +617,19 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         while index >= 0 {
             let slot = slab.slots[Int(index)]
             stats.count(.unfinished, stage: Int(slot.stage))
-            requestLog?.append(startNs: startNs, intendedNs: slot.intendedNs, sentNs: slot.sentNs, firstTokenNs: 0, completedNs: 0,
-                               status: 0, outcome: .unfinished, bytes: slot.receivedBytes, tokens: 0)
+            requestLog?.append(startNs: startNs, slot: slot, scanner: scanners + Int(index), outcome: .unfinished, status: 0, completedNs: 0)
             index = slot.next
         }
         queue.forEach { request in
             stats.count(.unfinished, stage: Int(request.stage))
-            log(request.intendedNs, outcome: .unfinished)
+            log(request, outcome: .unfinished)
         }
         requestLog?.flush()
     }
 
-    /// A request that never got a connection: only its intended time and its outcome.
-    private func log(_ intendedNs: UInt64, outcome: Outcome) {
-        requestLog?.append(startNs: startNs, intendedNs: intendedNs, sentNs: 0, firstTokenNs: 0, completedNs: 0,
-                           status: 0, outcome: outcome, bytes: 0, tokens: 0)
+    /// A request that never got a connection: its id, stage, intended time and outcome.
+    private func log(_ request: QueuedRequest, outcome: Outcome) {
+        requestLog?.append(startNs: startNs, request: request, outcome: outcome)
     }
 
     private func releaseEverything() {
@@ -645,6 +642,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slab.deallocate()
         parsers.deinitialize(count: slab.capacity)
         parsers.deallocate()
+        for index in 0..<slab.capacity { scanners[index].release() }
         scanners.deinitialize(count: slab.capacity)
         scanners.deallocate()
         digits.deallocate()

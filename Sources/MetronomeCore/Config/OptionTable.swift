@@ -187,10 +187,14 @@ public enum OptionTable {
             }
             options.name = text
         },
-        OptionSpec(name: "request-log", value: "FILE", defaultText: "", help: "Write one CSV line per request: intended, sent, first token, completed (ns since start), status, outcome, bytes, tokens.", group: "Output") { options, text throws(UsageError) in
+        OptionSpec(name: "request-log", value: "FILE", defaultText: "", help: "Write one line per scheduled request, as JSON lines (FILE.jsonl) or CSV (FILE.csv): id, stage, intended/sent/first-token/completed times (ns since start), status, outcome, bytes, prompt and completion tokens, TTFT (from the intended start and from the first byte sent), TPOT, the server's error text (secrets masked).", group: "Output") { options, text throws(UsageError) in
             guard !text.isEmpty else { throw UsageError("--request-log", "needs a file path") }
+            guard RequestLog.Format(path: text) != nil else {
+                throw UsageError("--request-log", "must end in \(RequestLog.Format.allowedExtensions) (got '\(text)')")
+            }
             options.requestLogPath = text
         },
+        OptionSpec(name: "log-itl", value: nil, defaultText: "", help: "Add each request's inter-token gaps (ms) to --request-log: an array in JSON lines, a `;`-joined field in CSV.", group: "Output") { options, _ in options.logITL = true },
         OptionSpec(name: "config", value: "FILE", defaultText: "", help: "Read options from a JSON object keyed by option name (e.g. configs/fixed_200_200.json); flags given too win.", group: "Output") { _, _ throws(UsageError) in
             throw UsageError("--config", "may be given once")
         },

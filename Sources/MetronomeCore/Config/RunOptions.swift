@@ -79,6 +79,8 @@ public struct RunOptions: Sendable {
     /// File name prefix; nil: `metronome_YYYYmmdd-HHMMSS`.
     public var name: String?
     public var requestLogPath: String?
+    /// `--log-itl`: the request log carries each request's inter-token gaps.
+    public var logITL = false
     public var quiet = false
     public var noFiles = false
     public var json = false
@@ -192,6 +194,7 @@ extension RunOptions {
         list.append(("out", outDirectory))
         if let name { list.append(("name", name)) }
         if let requestLogPath { list.append(("request_log", requestLogPath)) }
+        if logITL { list.append(("log_itl", "true")) }
         for header in headers { list.append(("header", RunOptions.masked(header))) }
         if let bodyFile { list.append(("body", bodyFile)) }
         for tag in tags { list.append(("tag", "\(tag.key)=\(tag.value)")) }

@@ -76,13 +76,37 @@ public struct SecretMask: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `masked` over `count` bytes in place, allocating nothing (the request log masks each failed
+    /// request's error text with it): `***` is shorter than any secret, so the text only shrinks.
+    /// Returns the new length.
+    public func maskInPlace(_ bytes: UnsafeMutablePointer<UInt8>, count: Int) -> Int {
+        guard !secrets.isEmpty, count > 0 else { return count }
+        let text = UnsafeBufferPointer(start: bytes, count: count)
+        let end = count - secretPrefixLength(atEndOf: text)
+        var read = 0, written = 0
+        scan: while read < end {
+            for secret in secrets where secret.count <= end - read && bytes[read] == secret[0] {
+                if UnsafeBufferPointer(rebasing: text[read ..< read + secret.count]).elementsEqual(secret) {
+                    for byte in SecretMask.replacement.utf8 { bytes[written] = byte; written += 1 }
+                    read += secret.count
+                    continue scan
+                }
+            }
+            bytes[written] = bytes[read]
+            written += 1
+            read += 1
+        }
+        if end < count { for byte in SecretMask.replacement.utf8 { bytes[written] = byte; written += 1 } }
+        return written
+    }
+
     /// The length of the longest proper prefix of a secret (at least `minimumLength`) that `bytes` ends with.
-    private func secretPrefixLength(atEndOf bytes: [UInt8]) -> Int {
+    private func secretPrefixLength<Bytes: RandomAccessCollection>(atEndOf bytes: Bytes) -> Int where Bytes.Element == UInt8, Bytes.Index == Int {
         var longest = 0
         for secret in secrets {
             var length = min(secret.count - 1, bytes.count)
             while length >= SecretMask.minimumLength && length > longest {
-                if bytes[(bytes.count - length)...].elementsEqual(secret[..<length]) {
+                if bytes[(bytes.endIndex - length)...].elementsEqual(secret[..<length]) {
                     longest = length
                     break
                 }

@@ -53,6 +53,10 @@ public enum HTMLReport {
             workload += " · max_tokens \(summary.maxTokens) · prompts \(summary.uniquePrompts ? "unique per request" : "identical")"
         }
         fact("Workload", workload)
+        let settings = workloadSettings(summary.config)
+        if !settings.isEmpty {
+            fact("Settings", settings.map { "<code>\(esc($0.key))=\(esc($0.value))</code>" }.joined(separator: " · "))
+        }
         fact("Plan", esc(planDescription(summary.stages)) + " · \(esc(summary.arrival)) arrivals · seed \(summary.seed) · up to \(summary.maxConnections) connections")
         fact("Started", esc(isoTimestamp(unixS: summary.startedAtUnixS)))
         var duration = "\(fixed(summary.ranS, 1)) s of \(fixed(summary.plannedDurationS, 1)) s planned, then \(fixed(summary.elapsedS - summary.ranS, 1)) s drain"
@@ -62,6 +66,20 @@ public enum HTMLReport {
         fact("Generator", "\(summary.connectionsOpened) connections opened · \(fixed(summary.loopCPUSeconds, 2)) s CPU")
         fact("Connections", esc(TextReport.connectionsLine(summary)))
         return out + "</dl>\n</header>\n"
+    }
+
+    /// Config keys the header shows in its own words, or that do not shape the traffic (where the
+    /// files go, timeouts, credentials): every other key of the resolved config is a workload setting
+    /// (model, prompt, dataset, lengths, prefixes…) and is listed in the header as it is, so a new
+    /// option appears there without a change here.
+    static let keysNotInSettings: Set<String> = [
+        "url", "rate", "ramp", "duration", "stages", "start_rate", "arrival", "burstiness", "seed", "max_connections", "max_queue",
+        "connect_timeout", "timeout", "idle_timeout", "drain", "workload", "stream", "max_tokens", "unique_prompts", "method",
+        "header", "api_key", "slo", "slo_scope", "out", "name", "request_log", "log_itl", "tag",
+    ]
+
+    static func workloadSettings(_ config: [(key: String, value: String)]) -> [(key: String, value: String)] {
+        config.filter { !keysNotInSettings.contains($0.key) }
     }
 
     static func warnings(_ summary: RunSummary) -> String {
@@ -168,6 +186,21 @@ public enum HTMLReport {
                           SVGChart.Series(name: "p95", color: orange, dash: "9 5", points: perSecond(\.p95Ms)),
                           SVGChart.Series(name: "p99", color: vermillion, dash: "2 4", strokeWidth: 2.5, points: perSecond(\.p99Ms)),
                       ]))
+        out += figure(id: "chart-intended", title: "Achieved rate by intended second, and completions per second",
+                      caption: "By intended second: the requests that succeeded, counted in the second the schedule meant to start them, however late they finished. Completions: the requests that succeeded in each second, counted when they finished. A server that answers in batches finishes requests in bursts, so completions per second draw a sawtooth while every second's requests still succeed: that is not instability. A server falling behind shows as a drop in the successes by intended second.",
+                      timeChart("Successes by intended second and completions per second", y: "requests/s", [
+                          SVGChart.Series(name: "planned rate", color: black, dash: "2 5", strokeWidth: 1.5, points: target),
+                          SVGChart.Series(name: "succeeded, by intended second", color: blue, strokeWidth: 2.5,
+                                          points: series.map { ($0.endS, Double($0.succeededByIntended)) }),
+                          SVGChart.Series(name: "completions, by completion second", color: orange, dash: "9 5", strokeWidth: 2.5,
+                                          points: series.map { ($0.endS, Double($0.succeeded)) }),
+                      ]))
+        out += figure(id: "chart-inflight", title: "In flight and queued",
+                      caption: "At the end of each second: requests written and not yet answered (in flight), and requests due but waiting for a connection (queued, the generator's side of --max-connections).",
+                      timeChart("In-flight and queued requests per second", y: "requests", [
+                          SVGChart.Series(name: "in flight", color: blue, strokeWidth: 2.5, points: series.map { ($0.endS, Double($0.inFlight)) }),
+                          SVGChart.Series(name: "queued", color: vermillion, dash: "9 5", strokeWidth: 2.5, points: series.map { ($0.endS, Double($0.queued)) }),
+                      ]))
         out += figure(id: "chart-failures", title: "Failures per second",
                       caption: "Requests that ended in a failure in each second: HTTP errors, connect errors, timeouts, resets, dropped.",
                       timeChart("Failures per second", y: "failures/s", [
@@ -184,42 +217,6 @@ public enum HTMLReport {
         out += figure(id: "chart-distribution", title: "Percentile distribution, whole run",
                       caption: "Each decade of nines gets the same width. Service time is what a closed-loop tool would report; latency adds the time each request waited to be sent. The gap between the two curves is coordinated omission made visible: a tool that measures from the send would hide it.",
                       distribution)
-        return out + "</section>\n"
-    }
-
-    static func llm(_ summary: RunSummary, phases: [PhaseSummary]) -> String {
-        var out = "<section id=\"llm\">\n<h2>LLM metrics</h2>\n"
-        if summary.stream {
-            var rows: [[String]] = []
-            for (metric, pick) in [("TTFT", \PhaseSummary.ttft), ("ITL", \PhaseSummary.itl), ("TPOT", \PhaseSummary.tpot)] {
-                for phase in phases {
-                    let p = phase[keyPath: pick]
-                    rows.append([metric, esc(phase.name), "\(p.count)"] + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { fixed($0, 2) })
-                }
-            }
-            out += "<h3>Token timing, ms</h3>\n"
-            out += table(["metric", "stage", "count", "p50", "p90", "p95", "p99", "p99.9", "max", "mean"], rows, textColumns: 2)
-            out += "<p class=\"note\">TTFT: time to first token, from the intended start. ITL: gaps between content events. TPOT: time per output token after the first.</p>\n"
-        } else {
-            out += "<p class=\"note\">Not streamed: time to first token and inter-token latency were not measured.</p>\n"
-        }
-        func tokens(_ value: TokenStats?) -> [String] {
-            guard let value else { return ["–", "–", "–"] }
-            return [fixed(value.mean, 1), "\(value.min)", "\(value.max)"]
-        }
-        out += "<h3>Tokens</h3>\n"
-        out += table(["stage", "output tokens/s", "prompt mean", "prompt min", "prompt max", "completion mean", "completion min", "completion max"],
-                     phases.map { [esc($0.name), fixed($0.outputTokensPerS, 1)] + tokens($0.promptTokens) + tokens($0.completionTokens) },
-                     totalRow: phases.count > 1)
-        let source = summary.usageSource == "usage" ? "the server's usage" : summary.usageSource == "events" ? "content events (the server sent no usage)" : summary.usageSource
-        out += "<p class=\"note\">Token counts from \(esc(source)).</p>\n"
-        let endS = max(summary.plannedDurationS, summary.series.last?.endS ?? 0, summary.ranS)
-        let chart = SVGChart(label: "Output tokens per second", xTitle: "time since start, s", yTitle: "tokens/s", xDomain: (0, max(endS, 1)), integerY: true,
-                             series: [SVGChart.Series(name: "output tokens", color: green, area: true,
-                                                      points: summary.series.map { ($0.endS, Double($0.outputTokens)) })],
-                             bands: summary.stages.map { SVGChart.Band(startX: $0.startS, endX: $0.endS, label: $0.name) })
-        out += figure(id: "chart-tokens", title: "Output tokens per second",
-                      caption: "Completion tokens of the requests that finished in each second.", chart)
         return out + "</section>\n"
     }
 

@@ -133,6 +133,7 @@ public enum JSONReport {
         if detail == .full { json.number("mean_response_bytes", phase.meanResponseBytes, decimals: decimals) }
         if llm {
             percentiles("ttft_ms", phase.ttft, into: &json, detail: detail)
+            percentiles("ttft_sent_ms", phase.ttftSent, into: &json, detail: detail)
             percentiles("itl_ms", phase.itl, into: &json, detail: detail)
             percentiles("tpot_ms", phase.tpot, into: &json, detail: detail)
             json.number("output_tokens_per_s", phase.outputTokensPerS, decimals: decimals)

@@ -53,6 +53,8 @@ public struct PhaseSummary: Sendable {
     public var meanResponseBytes = 0.0
     /// LLM workloads: time to first token, inter-token latency, time per output token (ms).
     public var ttft = Percentiles()
+    /// TTFT from the first byte sent (vLLM's `bench serve` definition); `ttft` counts from the intended start.
+    public var ttftSent = Percentiles()
     public var itl = Percentiles()
     public var tpot = Percentiles()
     /// Completion tokens of the stage's successful requests per second of the stage.
@@ -91,6 +93,7 @@ public struct PhaseSummary: Sendable {
         sendLag = Percentiles(stats.sendLag)
         if completed > 0 { meanResponseBytes = Double(stats[.responseBodyBytes]) / Double(completed) }
         ttft = Percentiles(stats.ttft)
+        ttftSent = Percentiles(stats.ttftSent)
         itl = Percentiles(stats.itl)
         tpot = Percentiles(stats.tpot)
         if ranS > 0 { outputTokensPerS = Double(stats[.completionTokensSum]) / ranS }
@@ -192,6 +195,11 @@ public struct RunSummary: Sendable {
     /// (percentile, ms) points of the latency and service-time distributions, HdrHistogram's iteration.
     public var latencyDistribution: [(percentile: Double, ms: Double)]
     public var serviceDistribution: [(percentile: Double, ms: Double)]
+    /// The same for TTFT (from the intended start and from the first byte sent) and ITL, streams
+    /// only; empty when none were measured (and in files written before them).
+    public var ttftDistribution: [(percentile: Double, ms: Double)] = []
+    public var ttftSentDistribution: [(percentile: Double, ms: Double)] = []
+    public var itlDistribution: [(percentile: Double, ms: Double)] = []
     /// The resolved options, secrets masked, in table order; set by the caller.
     public var config: [(key: String, value: String)] = []
     /// `--tag key=value` labels, in the order given: what a grid over server settings groups runs by.
@@ -276,6 +284,8 @@ public struct RunSummary: Sendable {
         loopInvoluntarySwitches = result.loopInvoluntarySwitches
         hostLoad = result.hostLoad
         series = stats.series.samples
+        // Successes by intended second are complete only now: a request may succeed seconds after its second closed.
+        for (index, count) in stats.series.succeededByIntendedSecond().enumerated() { series[index].succeededByIntended = count }
         // The log stamps with the monotonic clock; reports want ns from the plan's zero.
         failures = stats.failures.entries.map { entry in
             var relative = entry
@@ -292,6 +302,9 @@ public struct RunSummary: Sendable {
         }
         latencyDistribution = distribution(stats.total.latency)
         serviceDistribution = distribution(stats.total.serviceTime)
+        ttftDistribution = distribution(stats.total.ttft)
+        ttftSentDistribution = distribution(stats.total.ttftSent)
+        itlDistribution = distribution(stats.total.itl)
         let connectFailures = Outcome.allCases.filter(\.isConnectFailure).reduce(0) { $0 + stats.total.count($1) }
         targetUnreachable = total.scheduled > 0 && total.completed == 0 && connectFailures > 0
             && connectFailures + total.dropped + total.unfinished == total.scheduled

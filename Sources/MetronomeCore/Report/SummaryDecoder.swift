@@ -80,6 +80,12 @@ extension RunSummary {
             sample.p50Ms = try item.number("p50_ms")
             sample.p95Ms = try item.number("p95_ms")
             sample.p99Ms = try item.number("p99_ms")
+            // Members added later: files written before them read 0.
+            sample.ttftP50Ms = try item.optionalNumber("ttft_p50_ms") ?? 0
+            sample.ttftP95Ms = try item.optionalNumber("ttft_p95_ms") ?? 0
+            sample.itlP50Ms = try item.optionalNumber("itl_p50_ms") ?? 0
+            sample.itlP95Ms = try item.optionalNumber("itl_p95_ms") ?? 0
+            sample.succeededByIntended = UInt64(try item.optionalNumber("achieved_by_intended") ?? 0)
             return sample
         }
         let failureSection = try root.optionalObject("failures")
@@ -92,6 +98,9 @@ extension RunSummary {
         }
         latencyDistribution = try root.distribution("latency_distribution")
         serviceDistribution = try root.distribution("service_distribution")
+        ttftDistribution = try root.distribution("ttft_distribution")
+        ttftSentDistribution = try root.distribution("ttft_sent_distribution")
+        itlDistribution = try root.distribution("itl_distribution")
         if let configObject = try root.optionalObject("config") {
             config = try configObject.configEntries(orderedBy: bytes)
         }
@@ -150,6 +159,8 @@ extension PhaseSummary {
         meanResponseBytes = try phase.optionalNumber("mean_response_bytes") ?? 0
         if phase.has("ttft_ms") {
             ttft = try phase.percentiles("ttft_ms")
+            // Files written before TTFT from the first byte sent have none.
+            if phase.has("ttft_sent_ms") { ttftSent = try phase.percentiles("ttft_sent_ms") }
             itl = try phase.percentiles("itl_ms")
             tpot = try phase.percentiles("tpot_ms")
             outputTokensPerS = try phase.number("output_tokens_per_s")

@@ -21,6 +21,11 @@ public enum SummaryFile {
         slo(summary, into: &json)
         distribution("latency_distribution", summary.latencyDistribution, into: &json)
         distribution("service_distribution", summary.serviceDistribution, into: &json)
+        if summary.isLLM {
+            distribution("ttft_distribution", summary.ttftDistribution, into: &json)
+            distribution("ttft_sent_distribution", summary.ttftSentDistribution, into: &json)
+            distribution("itl_distribution", summary.itlDistribution, into: &json)
+        }
         json.endObject()
         return json.text + "\n"
     }
@@ -62,7 +67,8 @@ public enum SummaryFile {
     }
 
     /// One object per second: counts in the second ending at `end_s` (so per-second rates; the last
-    /// window may be shorter), the gauges at its end, and latency percentiles of that second.
+    /// window may be shorter), the gauges at its end, and latency, TTFT and ITL percentiles of that
+    /// second; `achieved_by_intended` counts the successes whose intended start fell in it.
     static func series(_ samples: [SecondSample], into json: inout JSONWriter) {
         json.beginArray("series")
         for sample in samples {
@@ -71,6 +77,7 @@ public enum SummaryFile {
             json.number("wall_clock", sample.wallClockS, decimals: 6)
             json.int("offered", sample.scheduled)
             json.int("achieved", sample.succeeded)
+            json.int("achieved_by_intended", sample.succeededByIntended)
             json.int("failed", sample.failed)
             json.int("in_flight", sample.inFlight)
             json.int("queued", sample.queued)
@@ -78,6 +85,10 @@ public enum SummaryFile {
             json.number("p50_ms", sample.p50Ms, decimals: decimals)
             json.number("p95_ms", sample.p95Ms, decimals: decimals)
             json.number("p99_ms", sample.p99Ms, decimals: decimals)
+            json.number("ttft_p50_ms", sample.ttftP50Ms, decimals: decimals)
+            json.number("ttft_p95_ms", sample.ttftP95Ms, decimals: decimals)
+            json.number("itl_p50_ms", sample.itlP50Ms, decimals: decimals)
+            json.number("itl_p95_ms", sample.itlP95Ms, decimals: decimals)
             json.endObject()
         }
         json.endArray()

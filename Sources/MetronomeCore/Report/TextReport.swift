@@ -109,6 +109,8 @@ public enum TextReport {
         if summary.stream {
             out += table(header: columns, rows: phases.map { ($0.name, full($0.ttft)) }, nameWidth: nameWidth,
                          title: "Time to first token, ms (from the intended start)")
+            out += table(header: columns, rows: phases.map { ($0.name, full($0.ttftSent)) }, nameWidth: nameWidth,
+                         title: "TTFT from the first byte sent, ms (vLLM's definition: no send lag or queue wait)")
             out += "\n"
             out += table(header: columns, rows: phases.map { ($0.name, full($0.itl)) }, nameWidth: nameWidth,
                          title: "Inter-token latency, ms (gaps between content events)")

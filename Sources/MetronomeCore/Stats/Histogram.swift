@@ -227,7 +227,7 @@ public final class Histogram: @unchecked Sendable {
 
     /// Mean of the slot medians weighted by their counts (HdrHistogram's getMean); 0 when empty.
     public var mean: Double {
-        moments().mean
+        moments(withDeviation: false).mean
     }
 
     /// Population standard deviation of the slot medians (HdrHistogram's getStdDeviation); 0 when empty.
@@ -344,7 +344,9 @@ public final class Histogram: @unchecked Sendable {
 
     /// Mean and standard deviation over slot medians, dividing by the counts actually read so that a live
     /// histogram cannot produce a mean outside its own range.
-    func moments() -> (mean: Double, stdDeviation: Double) {
+    /// `withDeviation` false skips the second walk: the per-second sample reads the run's mean
+    /// latency every second and never its deviation.
+    func moments(withDeviation: Bool = true) -> (mean: Double, stdDeviation: Double) {
         var weightedSum = 0.0
         var seen: UInt64 = 0
         let occupied = occupiedIndices()
@@ -356,6 +358,7 @@ public final class Histogram: @unchecked Sendable {
         }
         if seen == 0 { return (0, 0) }
         let mean = weightedSum / Double(seen)
+        guard withDeviation else { return (mean, 0) }
         var deviationSum = 0.0
         seen = 0
         for i in occupied {

@@ -14,14 +14,19 @@ public final class RunStats: @unchecked Sendable {
 
     /// Per-request limits for goodput (from `--slo`); never met when none are set.
     public let goodputLimits: GoodputLimits
+    /// Read once per connection when its scanner is made, never per request.
+    public let keepsTokenGaps: Bool
 
     /// `secrets`: the run's credentials (`SecretMask(apiKey:headers:)`), hidden in every server
     /// message kept and in the reports made from these stats.
+    /// `keepsTokenGaps` (`--log-itl`): each connection's scanner keeps its request's inter-token gaps
+    /// for the request log.
     public init(stageCount: Int, expectedSeconds: Int = 3600, goodputLimits: GoodputLimits = GoodputLimits(),
-                secrets: SecretMask = SecretMask()) {
+                secrets: SecretMask = SecretMask(), keepsTokenGaps: Bool = false) {
         self.goodputLimits = goodputLimits
+        self.keepsTokenGaps = keepsTokenGaps
         failures = FailureLog(mask: secrets)
-        // Each stage has its six histograms, ~1.1 MiB of address space; the memory behind it is
+        // Each stage has its seven histograms, ~1.3 MiB of address space; the memory behind it is
         // taken only where values fall (see Histogram), so 2,000 short stages cost what they record.
         stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
         series = TimeSeries(expectedSeconds: expectedSeconds)
@@ -75,24 +80,44 @@ public final class RunStats: @unchecked Sendable {
         record(lagNs, stages[stage].sendLag, total.sendLag)
     }
 
+    /// `intendedOffsetNs`: the request's intended start from the plan's zero, for the achieved rate
+    /// by intended second.
     @inline(__always)
-    func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, ttftNs: UInt64 = 0, tpotNs: UInt64 = 0, stage: Int) {
+    func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, ttftNs: UInt64 = 0, tpotNs: UInt64 = 0, intendedOffsetNs: UInt64, stage: Int) {
         let stats = stages[stage]
         record(latencyNs, stats.latency, total.latency)
         record(serviceNs, stats.serviceTime, total.serviceTime)
         series.recordLatency(latencyNs)
+        series.countSuccess(intendedOffsetNs: intendedOffsetNs)
         if !goodputLimits.isEmpty && goodputLimits.met(latencyNs: latencyNs, ttftNs: ttftNs, tpotNs: tpotNs) {
             add(.goodRequests, stage: stage)
         }
     }
 
     /// TTFT, ITL and TPOT of LLM workloads; the workload's scanner calls these at a request's end.
+    /// Both TTFTs at once, from the intended start (`ns`) and from the first byte sent (`sentNs`):
+    /// the stage is looked up once for the two.
     @inline(__always)
-    public func recordTTFT(_ ns: UInt64, stage: Int) { record(ns, stages[stage].ttft, total.ttft) }
+    public func recordTTFT(_ ns: UInt64, sentNs: UInt64, stage: Int) {
+        let clamped = stages[stage].recordTTFT(ns, sentNs: sentNs)
+        _ = total.recordTTFT(ns, sentNs: sentNs)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
+        series.recordTTFT(ns)
+    }
+    /// Once per content event: the hottest record of an LLM run.
     @inline(__always)
-    public func recordITL(_ ns: UInt64, stage: Int) { record(ns, stages[stage].itl, total.itl) }
+    public func recordITL(_ ns: UInt64, stage: Int) {
+        let clamped = stages[stage].recordITL(ns)
+        _ = total.recordITL(ns)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
+        series.recordITL(ns)
+    }
     @inline(__always)
-    public func recordTPOT(_ ns: UInt64, stage: Int) { record(ns, stages[stage].tpot, total.tpot) }
+    public func recordTPOT(_ ns: UInt64, stage: Int) {
+        let clamped = stages[stage].recordTPOT(ns)
+        _ = total.recordTPOT(ns)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
+    }
 
     /// Token counts of one successful request: from the server's `usage`, or counted from content events.
     @inline(__always)

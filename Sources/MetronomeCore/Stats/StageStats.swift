@@ -10,6 +10,9 @@ public final class StageStats: @unchecked Sendable {
     public let sendLag = Histogram()
     /// Time to first token, `f − t`, of successful streams.
     public let ttft = Histogram()
+    /// Time to first token from the first byte sent, `f − s` (vLLM's `bench serve` definition): no
+    /// queue wait in it, so it can only be smaller than `ttft`.
+    public let ttftSent = Histogram()
     /// Inter-token latency: every gap between successive content events.
     public let itl = Histogram()
     /// Time per output token after the first, `(c − f) / (completion_tokens − 1)`, per request.
@@ -23,6 +26,20 @@ public final class StageStats: @unchecked Sendable {
 
     @inline(__always)
     public func count(_ outcome: Outcome) -> UInt64 { outcomes[outcome.rawValue] }
+
+    /// Both TTFTs of one request, and one inter-token gap: methods of the stage, so each histogram is
+    /// read from `self` (which the caller keeps alive) and passed on with no retain of its own.
+    /// Return how many values were past the histograms' range (clamped).
+    @inline(__always)
+    func recordTTFT(_ ns: UInt64, sentNs: UInt64) -> UInt64 {
+        (ttft.record(ns) ? 0 : 1) + (ttftSent.record(sentNs) ? 0 : 1)
+    }
+
+    @inline(__always)
+    func recordITL(_ ns: UInt64) -> UInt64 { itl.record(ns) ? 0 : 1 }
+
+    @inline(__always)
+    func recordTPOT(_ ns: UInt64) -> UInt64 { tpot.record(ns) ? 0 : 1 }
 
     @inline(__always)
     public subscript(counter: StageCounter) -> UInt64 { counters[counter.rawValue] }
@@ -75,6 +92,7 @@ public final class StageStats: @unchecked Sendable {
         serviceTime.merge(other.serviceTime)
         sendLag.merge(other.sendLag)
         ttft.merge(other.ttft)
+        ttftSent.merge(other.ttftSent)
         itl.merge(other.itl)
         tpot.merge(other.tpot)
         outcomes.merge(other.outcomes)

@@ -14,6 +14,15 @@ public struct SecondSample: Sendable {
     public var queued: UInt64 = 0
     /// Latency percentiles of the requests that succeeded in this second, ms (0 when none).
     public var p50Ms = 0.0, p95Ms = 0.0, p99Ms = 0.0
+    /// TTFT (from the intended start) of the streams that succeeded in this second, and the
+    /// inter-token gaps that arrived in it, ms (0 when none).
+    public var ttftP50Ms = 0.0, ttftP95Ms = 0.0
+    public var itlP50Ms = 0.0, itlP95Ms = 0.0
+    /// Successes whose INTENDED start fell in this second, whenever they finished: filled in after
+    /// the run (a request intended now may succeed seconds later). Beside `succeeded` (by completion
+    /// second) it tells a server that batches answers (a sawtooth in completions) from one that
+    /// falls behind (successes by intended second drop).
+    public var succeededByIntended: UInt64 = 0
     /// Over the run so far (Locust's history meaning), at `Percentiles.levels`, ms.
     public var cumulative: [Double] = []
     public var cumulativeSucceeded: UInt64 = 0
@@ -27,6 +36,16 @@ public struct SecondSample: Sendable {
 public final class TimeSeries: @unchecked Sendable {
     public private(set) var samples: [SecondSample] = []
     private let interval = Histogram()
+    private let ttftInterval = Histogram()
+    private let itlInterval = Histogram()
+    /// Successes by the second of their intended start (index = second from the plan's zero); a
+    /// counter block sized once: intended starts all fall within the plan, which `expectedSeconds` covers.
+    private let byIntended: CounterBlock
+    /// One walk of each interval histogram fills these (no array is allocated a second).
+    private var latencyValues = [0.0, 0.0, 0.0]
+    private var tokenValues = [0.0, 0.0]
+    private static let latencyLevels: [Double] = [50, 95, 99]
+    private static let tokenLevels: [Double] = [50, 95]
     /// This second's counts. A counter block, not stored `var`s: a class's stored property costs a
     /// dynamic exclusivity check on every write, and these are written per request.
     private let counts = CounterBlock(count: 4)
@@ -34,6 +53,17 @@ public final class TimeSeries: @unchecked Sendable {
 
     init(expectedSeconds: Int) {
         samples.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20))
+        byIntended = CounterBlock(count: min(max(expectedSeconds, 16), 1 << 20))
+    }
+
+    /// Successes by the second of their intended start, one per sample: the last sample also takes
+    /// any intended after it (an arrival exactly at the plan's end, when no later second closed), so
+    /// they add up to the run's successes.
+    public func succeededByIntendedSecond() -> [UInt64] {
+        guard !samples.isEmpty else { return [] }
+        var counts = (0..<samples.count).map { $0 < byIntended.count ? byIntended[$0] : 0 }
+        for second in samples.count ..< max(samples.count, byIntended.count) { counts[samples.count - 1] &+= byIntended[second] }
+        return counts
     }
 
     @inline(__always) func countScheduled() { counts.add(Count.scheduled.rawValue) }
@@ -48,6 +78,13 @@ public final class TimeSeries: @unchecked Sendable {
     }
 
     @inline(__always) func recordLatency(_ ns: UInt64) { interval.record(ns) }
+    @inline(__always) func recordTTFT(_ ns: UInt64) { ttftInterval.record(ns) }
+    @inline(__always) func recordITL(_ ns: UInt64) { itlInterval.record(ns) }
+
+    @inline(__always)
+    func countSuccess(intendedOffsetNs: UInt64) {
+        byIntended.add(Int(min(intendedOffsetNs / 1_000_000_000, UInt64(byIntended.count - 1))))
+    }
     @inline(__always) func addOutputTokens(_ tokens: UInt64) { counts.add(Count.outputTokens.rawValue, tokens) }
 
     /// Closes the second that ends at `endNs` (from the plan's zero). Once a second: the
@@ -60,10 +97,22 @@ public final class TimeSeries: @unchecked Sendable {
         sample.outputTokens = counts[Count.outputTokens.rawValue]
         sample.inFlight = live[LiveCounter.inFlight.rawValue]
         sample.queued = live[LiveCounter.queued.rawValue]
+        // One bounded walk per histogram (its occupied slots only), however many levels are read.
         if interval.totalCount > 0 {
-            sample.p50Ms = Double(interval.valueAtPercentile(50)) / 1e6
-            sample.p95Ms = Double(interval.valueAtPercentile(95)) / 1e6
-            sample.p99Ms = Double(interval.valueAtPercentile(99)) / 1e6
+            interval.valuesAtPercentiles(Self.latencyLevels, into: &latencyValues, divisor: 1e6)
+            sample.p50Ms = latencyValues[0]
+            sample.p95Ms = latencyValues[1]
+            sample.p99Ms = latencyValues[2]
+        }
+        if ttftInterval.totalCount > 0 {
+            ttftInterval.valuesAtPercentiles(Self.tokenLevels, into: &tokenValues, divisor: 1e6)
+            sample.ttftP50Ms = tokenValues[0]
+            sample.ttftP95Ms = tokenValues[1]
+        }
+        if itlInterval.totalCount > 0 {
+            itlInterval.valuesAtPercentiles(Self.tokenLevels, into: &tokenValues, divisor: 1e6)
+            sample.itlP50Ms = tokenValues[0]
+            sample.itlP95Ms = tokenValues[1]
         }
         let cumulative = Percentiles(total.latency)
         sample.cumulative = cumulative.values
@@ -76,6 +125,8 @@ public final class TimeSeries: @unchecked Sendable {
         if completed > 0 { sample.cumulativeMeanBytes = Double(total[.responseBodyBytes]) / Double(completed) }
         samples.append(sample)
         interval.reset()
+        if ttftInterval.totalCount > 0 { ttftInterval.reset() }
+        if itlInterval.totalCount > 0 { itlInterval.reset() }
         for index in 0..<counts.count { counts.set(index, 0) }
     }
 }

@@ -92,6 +92,14 @@ struct MessageBuffer {
         }
     }
 
+    /// Copies the kept bytes, as received (not trimmed), into `buffer`; returns how many. No allocation.
+    func copyBytes(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = Swift.min(count, buffer.count)
+        guard n > 0, let destination = buffer.baseAddress else { return 0 }
+        withUnsafeBytes(of: storage) { destination.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        return n
+    }
+
     /// The kept text without surrounding ASCII whitespace. A UTF-8 sequence cut by the capacity is
     /// dropped rather than shown as U+FFFD. Allocates: for reports, not the hot path.
     var string: String {

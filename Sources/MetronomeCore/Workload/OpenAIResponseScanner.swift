@@ -8,11 +8,16 @@ public struct OpenAIResponseScanner: ResponseScanner {
     private var json = CompletionJSONScanner()
     private var tally: EventTally
     private var intendedNs: UInt64 = 0
+    private var sentNs: UInt64 = 0
     private var bodyKind = BodyKind.unknown
     public private(set) var requestTTFTNs: UInt64 = 0
+    /// TTFT from the first byte sent (`f − s`), recorded beside `requestTTFTNs`.
+    public private(set) var requestTTFTSentNs: UInt64 = 0
     public private(set) var requestTPOTNs: UInt64 = 0
     public private(set) var requestTokens: UInt64 = 0
+    public private(set) var requestPromptTokens: UInt64? = nil
     public var requestFirstTokenNs: UInt64 { tally.firstContentNs }
+    public var requestGapsNs: UnsafeBufferPointer<UInt64> { tally.gaps.recorded }
 
     enum BodyKind: UInt8 { case unknown, eventStream, json }
 
@@ -24,8 +29,11 @@ public struct OpenAIResponseScanner: ResponseScanner {
     @inline(__always)
     public mutating func begin(intendedNs: UInt64, sentNs: UInt64, stage: Int) {
         self.intendedNs = intendedNs
+        self.sentNs = sentNs
         bodyKind = .unknown
         requestTTFTNs = 0
+        requestTTFTSentNs = 0
+        requestPromptTokens = nil
         requestTPOTNs = 0
         requestTokens = 0
         sse.reset()
@@ -66,12 +74,14 @@ public struct OpenAIResponseScanner: ResponseScanner {
         let streamed = bodyKind == .eventStream
         let counted = streamed ? tally.contentEvents : (event.hasContent ? 1 : 0)
         let completion = event.completionTokens.map { UInt64(max($0, 0)) } ?? counted
-        stats.recordTokens(prompt: event.promptTokens.map { UInt64(max($0, 0)) }, completion: completion,
+        requestPromptTokens = event.promptTokens.map { UInt64(max($0, 0)) }
+        stats.recordTokens(prompt: requestPromptTokens, completion: completion,
                            fromUsage: event.completionTokens != nil, stage: stage)
         requestTokens = completion
         if streamed && tally.firstContentNs != 0 {
             requestTTFTNs = tally.firstContentNs &- intendedNs
-            stats.recordTTFT(requestTTFTNs, stage: stage)
+            requestTTFTSentNs = tally.firstContentNs &- sentNs
+            stats.recordTTFT(requestTTFTNs, sentNs: requestTTFTSentNs, stage: stage)
             if completion > 1 {
                 requestTPOTNs = (nowNs &- tally.firstContentNs) / (completion - 1)
                 stats.recordTPOT(requestTPOTNs, stage: stage)
@@ -83,6 +93,14 @@ public struct OpenAIResponseScanner: ResponseScanner {
     public mutating func finishHTTPError(status: Int) {
         keep(json.errorMessage, .httpError, status: status)
     }
+
+    /// The error message this request's body carried (an error event of a stream, or a JSON or
+    /// text error body), as received: the request log masks and escapes it.
+    public func requestErrorText(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        bodyKind == .eventStream ? sse.lastError.copyBytes(into: buffer) : json.message.copyBytes(into: buffer)
+    }
+
+    public mutating func release() { tally.gaps.release() }
 
     private func keep(_ message: String, _ outcome: Outcome, status: Int) {
         guard !message.isEmpty else { return }
@@ -101,11 +119,18 @@ struct EventTally: CompletionEventSink {
     var contentEvents: UInt64 = 0
     /// The stream's facts so far: content seen, done, error, the last usage and finish reason.
     var merged = CompletionEvent()
+    /// `--log-itl`: this request's gaps, for the request log.
+    let keepsGaps: Bool
+    var gaps = GapBuffer()
 
-    init(stats: RunStats) { self.stats = stats }
+    init(stats: RunStats) {
+        self.stats = stats
+        keepsGaps = stats.keepsTokenGaps
+    }
 
     mutating func reset(stage: Int) {
         self.stage = stage
+        gaps.count = 0
         firstContentNs = 0
         lastContentNs = 0
         contentEvents = 0
@@ -119,6 +144,7 @@ struct EventTally: CompletionEventSink {
                 firstContentNs = nowNs
             } else {
                 stats.recordITL(nowNs &- lastContentNs, stage: stage)
+                if keepsGaps { gaps.append(nowNs &- lastContentNs) }
             }
             lastContentNs = nowNs
             contentEvents &+= 1
@@ -129,5 +155,42 @@ struct EventTally: CompletionEventSink {
         if let prompt = event.promptTokens { merged.promptTokens = prompt }
         if let completion = event.completionTokens { merged.completionTokens = completion }
         if let reason = event.finishReason { merged.finishReason = reason }
+    }
+}
+
+/// One connection's inter-token gaps of its current request: allocated at the first gap and grown
+/// (doubling) only when a request streams more tokens than any before it on the connection, so a
+/// run allocates a few times per connection, never per event. Freed by `release()`.
+struct GapBuffer {
+    private var base: UnsafeMutablePointer<UInt64>? = nil
+    private var capacity = 0
+    var count = 0
+
+    var recorded: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    mutating func append(_ gapNs: UInt64) {
+        if count == capacity { grow() }
+        base.unsafelyUnwrapped[count] = gapNs
+        count += 1
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let larger = max(256, capacity * 2)
+        let storage = UnsafeMutablePointer<UInt64>.allocate(capacity: larger)
+        if let base {
+            storage.update(from: base, count: count)
+            base.deallocate()
+        }
+        base = storage
+        capacity = larger
+    }
+
+    mutating func release() {
+        base?.deallocate()
+        base = nil
+        capacity = 0
+        count = 0
     }
 }

@@ -20,6 +20,22 @@ public protocol ResponseScanner {
     var requestTTFTNs: UInt64 { get }
     var requestTPOTNs: UInt64 { get }
     var requestTokens: UInt64 { get }
+    /// For the request log, after the request ended: the prompt tokens the server reported (nil
+    /// without usage), the inter-token gaps (kept only with `RunStats.keepsTokenGaps`), and the
+    /// server's error text copied into `buffer` (its byte count; 0 for none). None allocates.
+    var requestPromptTokens: UInt64? { get }
+    var requestGapsNs: UnsafeBufferPointer<UInt64> { get }
+    func requestErrorText(into buffer: UnsafeMutableRawBufferPointer) -> Int
+    /// Frees what the scanner allocated; the engine calls it once, at the end of the run.
+    mutating func release()
+}
+
+/// A workload without tokens or error texts has nothing to add to the request log.
+extension ResponseScanner {
+    public var requestPromptTokens: UInt64? { nil }
+    public var requestGapsNs: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: nil, count: 0) }
+    public func requestErrorText(into buffer: UnsafeMutableRawBufferPointer) -> Int { 0 }
+    public mutating func release() {}
 }
 
 /// The generic HTTP workload: any complete 2xx response is a success.

@@ -41,7 +41,7 @@ public struct SSEScanner {
     private var eventMatched = 0
     private var eventIsError = false
     private var json = CompletionJSONScanner()
-    private var lastError = MessageBuffer()
+    private(set) var lastError = MessageBuffer()
 
     public init() {}
 
