@@ -75,6 +75,10 @@ final class WorkloadTruthTests: XCTestCase {
         XCTAssertEqual(server.bodies.map { $0["max_tokens"] as? Int }, (0..<12).map { $0 % 5 + 3 })
         XCTAssertTrue(summary.warnings.contains { $0.contains("cycles through them") }, summary.warnings.joined(separator: "\n"))
         XCTAssertTrue(summary.config.contains { $0.key == "dataset_order" && $0.value == "sequential" })
+        XCTAssertEqual(summary.promptMode, "cycled")
+        XCTAssertEqual(summary.distinctPrompts, 5)
+        XCTAssertEqual(summary.maxTokensMean ?? 0, 5, accuracy: 1e-9) // rows ask 3…7
+        XCTAssertTrue(TextReport.render(summary, planDescription: "").contains("5 bodies sent in turn"))
     }
 
     /// Shuffle: each cycle is a permutation of the rows, and the permutation follows the seed.

@@ -12,7 +12,7 @@ public struct LoadRun {
     public let requests: RequestSet
     /// OpenAI workloads: what each prepared body asks (estimated prompt tokens, max_tokens), in send order.
     public private(set) var prompts: PromptSet?
-    /// Dataset, cycling and --prompt-file notes: said at setup (`notes`) and kept in the summary's warnings.
+    /// Bad dataset rows, cycling and --prompt-file warnings: said at setup (`notes`) and kept in the summary's warnings.
     public private(set) var workloadNotes: [String] = []
     public let stats: RunStats
     public let openFileLimit: OpenFileLimit
@@ -79,7 +79,8 @@ public struct LoadRun {
             let planned = LoadRun.plannedRequests(plan: plan, process: options.arrivalProcess, seed: options.seed)
             let prompts = try PromptSet.prepare(options: options, model: model, chat: options.workload == .openaiChat, basePrompt: prompt,
                                                 plannedRequests: planned)
-            workloadNotes += prompts.notes
+            notes += prompts.notes
+            workloadNotes += prompts.warnings
             self.prompts = prompts
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
             let marker = options.effectiveUniquePrompts ? OpenAIRequestBody.sequenceMarker : nil
@@ -150,6 +151,8 @@ public struct LoadRun {
             let outputs = prompts?.maxTokens ?? []
             let varied = outputs.contains { $0 != outputs.first }
             summary.addTokenChecks(options: options, requestedOutputMean: varied ? Double(outputs.reduce(0, +)) / Double(outputs.count) : nil)
+            summary.maxTokensMean = varied ? Double(outputs.reduce(0, +)) / Double(outputs.count) : nil
+            summary.distinctPrompts = max(outputs.count, 1)
         }
         if let prompts { summary.addPromptCalibration(prompts, scheduled: stats.total[.scheduled], stats: stats.total) }
         summary.warnings += workloadNotes

@@ -43,7 +43,9 @@ public enum JSONReport {
         if summary.isLLM {
             json.bool("stream", summary.stream)
             json.int("max_tokens", summary.maxTokens)
-            json.string("prompt_mode", summary.uniquePrompts ? "unique" : "same")
+            if let mean = summary.maxTokensMean { json.number("max_tokens_mean", mean, decimals: 2) }
+            json.string("prompt_mode", summary.promptMode)
+            json.int("distinct_prompts", summary.distinctPrompts)
             json.string("usage_source", summary.usageSource)
             summary.promptCalibration?.write(into: &json)
         }

@@ -210,7 +210,14 @@ public struct RunSummary: Sendable {
     public var isLLM = false
     public var stream = false
     public var maxTokens = 0
+    /// The mean max_tokens of the bodies sent when it varies (dataset rows, --output-spread); nil when every body asks `maxTokens`.
+    public var maxTokensMean: Double? = nil
     public var uniquePrompts = false
+    /// Bodies prepared for the run (dataset rows, synthetic pool, prefix groups), sent in turn.
+    public var distinctPrompts = 1
+
+    /// `unique` (numbered per request), `same` (one body), `cycled` (several bodies sent in turn).
+    public var promptMode: String { uniquePrompts ? "unique" : distinctPrompts > 1 ? "cycled" : "same" }
     /// Requested vs the server's prompt tokens (OpenAI workloads).
     public var promptCalibration: PromptCalibration? = nil
     public var environment: RunEnvironment? = nil

@@ -114,7 +114,9 @@ extension RunSummary {
         if isLLM {
             stream = try root.bool("stream")
             maxTokens = try root.integer("max_tokens")
+            maxTokensMean = try root.optionalNumber("max_tokens_mean")
             uniquePrompts = try root.string("prompt_mode") == "unique"
+            distinctPrompts = Int(try root.optionalNumber("distinct_prompts") ?? 1)
             promptCalibration = try PromptCalibration(decoding: root)
         }
         if let sloObject = try root.optionalObject("slo") {

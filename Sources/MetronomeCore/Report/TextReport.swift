@@ -127,7 +127,10 @@ public enum TextReport {
                      rows: phases.map { ($0.name, [Format.fixed($0.outputTokensPerS, decimals: 1)] + tokens($0.promptTokens) + tokens($0.completionTokens)) },
                      nameWidth: nameWidth, title: "Tokens (as the server reported them)")
         out += "Token counts from: \(summary.usageSource == "usage" ? "the server's usage" : summary.usageSource == "events" ? "content events (the server sent no usage)" : summary.usageSource)"
-        out += " · max_tokens \(summary.maxTokens) · prompts: \(summary.uniquePrompts ? "unique per request (no prefix-cache hits)" : "identical (prefix cache may serve them)")\n"
+        out += summary.maxTokensMean.map { " · max_tokens \(Format.fixed($0, decimals: 1)) on average" } ?? " · max_tokens \(summary.maxTokens)"
+        out += " · prompts: " + (summary.uniquePrompts ? "unique per request (no prefix-cache hits)"
+            : summary.distinctPrompts > 1 ? "\(summary.distinctPrompts) bodies sent in turn (a prefix cache may serve repeats)"
+            : "identical (prefix cache may serve them)") + "\n"
         if let calibration = summary.promptCalibration { out += calibration.textLine + "\n" }
         return out
     }

@@ -10,8 +10,10 @@ public struct PromptSet {
     /// Every prompt is made of one-token words only (synthetic and prefix): the estimate is exact by
     /// construction, so a server that counts otherwise earns a warning.
     public var exactEstimate = false
-    /// Said at setup and kept among the summary's warnings.
+    /// Said at setup only: what was loaded and how it is used.
     public var notes: [String] = []
+    /// Said at setup and kept among the summary's warnings: rows skipped, rows repeated.
+    public var warnings: [String] = []
     /// Longest synthetic pool: beyond it synthetic prompts repeat.
     public static var syntheticPoolCap: Int { 4096 }
 
@@ -44,11 +46,12 @@ public struct PromptSet {
                 }
             }
             if let limit = options.datasetLimit, limit < items.count { items.removeLast(items.count - limit) }
-            var note = "dataset \(path) (\(dataset.format.rawValue)): \(items.count) rows used"
-            if !dataset.badRows.isEmpty { note += "; \(dataset.badRows.count) bad rows skipped (\(Dataset.describe(dataset.badRows)))" }
-            set.notes.append(note)
+            set.notes.append("dataset \(path) (\(dataset.format.rawValue)): \(items.count) rows used")
+            if !dataset.badRows.isEmpty {
+                set.warnings.append("dataset \(path): \(dataset.badRows.count) bad rows skipped (\(Dataset.describe(dataset.badRows)))")
+            }
             if planned > items.count {
-                set.notes.append("the plan schedules \(planned) requests, more than the dataset's \(items.count) rows: it cycles through them (each row about \(Format.fixed(Double(planned) / Double(items.count), decimals: 1)) times)")
+                set.warnings.append("the plan schedules \(planned) requests, more than the dataset's \(items.count) rows: it cycles through them (each row about \(Format.fixed(Double(planned) / Double(items.count), decimals: 1)) times)")
             }
             if let outputTokens = options.outputTokens ?? options.outputSpread.nominal, items.contains(where: { $0.maxTokens != nil }) {
                 set.notes.append("--output-tokens/--output-spread (\(outputTokens)) replace the dataset's own lengths of \(items.filter { $0.maxTokens != nil }.count) rows")
