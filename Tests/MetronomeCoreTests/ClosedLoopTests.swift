@@ -142,6 +142,24 @@ final class ClosedLoopTests: XCTestCase {
         }
     }
 
+    func testTheBinaryExits64WithOneLine() throws {
+        for arguments in [["run", "--concurrency", "4", "--rate", "5", "--duration", "1s"], ["run", "--concurrency", "4"],
+                          ["find-max", "--slo", "p95<=1s", "--concurrency", "4"]] {
+            let process = Process()
+            process.executableURL = CLITests.binary
+            process.arguments = arguments
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 64, "\(arguments): \(text)")
+            XCTAssertTrue(text.hasPrefix("error: --"), text)
+            XCTAssertEqual(text.split(separator: "\n").count, 1, text)
+        }
+    }
+
     func testSweepAndFindMaxRefuseAClosedLoop() {
         for (command, extra) in [(CapacityOptions.Command.sweep, ["--rates", "5"]), (.findMax, ["--slo", "p95<=1s"])] {
             for option in [["--concurrency", "4"], ["--spawn-rate", "2"], ["--think-time", "1s"]] {
@@ -197,7 +215,9 @@ final class ClosedLoopTests: XCTestCase {
             // One retry: a stall of a loaded 2-core machine may stretch one run's cycles.
             if abs(ratio - 1) > 0.05 && attempt == 1 { continue }
             XCTAssertEqual(ratio, 1, accuracy: 0.05, "achieved \(summary.total.achievedRps)/s, expected 4 ÷ \(serviceS) s = \(expected)/s")
-            XCTAssertEqual(summary.closedLoop?.openLoopRatePerSec, summary.total.achievedRps, "no spawn stage: the hold is the run")
+            let sustained = try XCTUnwrap(summary.closedLoop?.openLoopRatePerSec)
+            XCTAssertEqual(sustained / expected, 1, accuracy: 0.05, "the suggested open-loop rate, \(sustained)/s, is the same rate")
+            XCTAssertEqual(sustained, Double(summary.total.succeeded) / summary.elapsedS, accuracy: 1e-9, "no spawn stage: the hold is the run")
             break
         }
     }
@@ -267,7 +287,8 @@ final class ClosedLoopTests: XCTestCase {
         let mode = try XCTUnwrap(summary.closedLoop)
         XCTAssertEqual(mode.workers, 2)
         let hold = try XCTUnwrap(summary.stages.first { $0.name == "hold" })
-        XCTAssertEqual(mode.openLoopRatePerSec, hold.achievedRps, "the rate with every worker running")
+        XCTAssertEqual(mode.openLoopRatePerSec, Double(hold.succeeded) / (summary.elapsedS - hold.startS), accuracy: 1e-9,
+                       "the hold's successes over the time from its start to the last completion")
         XCTAssertTrue(mode.openLoopCommand.hasPrefix("metronome run http://127.0.0.1:\(server.port)/ --workload http --quiet --no-files --tag k=v --rate "))
         XCTAssertTrue(mode.openLoopCommand.hasSuffix(" --duration 1s"))
 

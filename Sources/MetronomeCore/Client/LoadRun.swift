@@ -121,7 +121,7 @@ public struct LoadRun {
         summary.config = options.resolvedConfig()
         summary.tags = options.tags
         if let workers = options.concurrency {
-            let rate = (summary.stages.first { $0.name == "hold" } ?? summary.total).achievedRps
+            let rate = ClosedLoopMode.sustainedRate(summary)
             summary.closedLoop = ClosedLoopMode(workers: workers, spawnRatePerSec: options.spawnRate, thinkTimeMs: Double(options.thinkTimeNs ?? 0) / 1e6,
                                                 openLoopRatePerSec: rate, openLoopCommand: options.openLoopCommand(ratePerSec: rate))
         }

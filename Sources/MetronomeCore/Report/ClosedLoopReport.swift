@@ -6,8 +6,7 @@ public struct ClosedLoopMode: Sendable, Equatable {
     /// Workers started per second; nil: all at once.
     public var spawnRatePerSec: Double?
     public var thinkTimeMs: Double
-    /// The achieved rate (successes ÷ duration) of the hold, where every worker runs (of the whole
-    /// run when spawning took all of it): the open-loop rate to try next.
+    /// The rate the workers sustained (`sustainedRate`): the open-loop rate to try next.
     public var openLoopRatePerSec: Double
     /// `metronome run … --rate R --duration D`, secrets as ***.
     public var openLoopCommand: String
@@ -27,6 +26,17 @@ public struct ClosedLoopMode: Sendable, Equatable {
     /// The short form on every latency table.
     public static let tableTag = "CLOSED LOOP: latency excludes waiting"
 
+    /// Successes of the hold (every worker running; the whole run when spawning took all of it) over
+    /// the time from the hold's start to the last completion, as vLLM's benchmark counts throughput.
+    /// The achieved rate of the tables divides by the plan's duration instead, and so counts the last
+    /// round of requests (sent before the end, finished in the drain) without its time: over a run
+    /// only a few requests long it over-states the rate by up to N requests.
+    public static func sustainedRate(_ summary: RunSummary) -> Double {
+        let hold = summary.stages.first { $0.name == "hold" } ?? summary.total
+        let seconds = summary.elapsedS - hold.startS
+        return seconds > 0 ? Double(hold.succeeded) / seconds : 0
+    }
+
     /// `8 workers, all at once, no think time`.
     public var settingsText: String {
         var text = "\(workers) worker\(workers == 1 ? "" : "s")"
@@ -40,7 +50,7 @@ public struct ClosedLoopMode: Sendable, Equatable {
         guard openLoopRatePerSec > 0 else {
             return "No request succeeded: there is no open-loop rate to suggest.\n"
         }
-        return "Open-loop rate to try next: \(Format.rate(openLoopRatePerSec)) requests/s (this run's achieved rate with all workers running), where latency counts the waiting too:\n  \(openLoopCommand)\n"
+        return "Open-loop rate to try next: \(Format.rate(openLoopRatePerSec)) requests/s (what the workers sustained: successes over the time to the last one), where latency counts the waiting too:\n  \(openLoopCommand)\n"
     }
 
     func write(into json: inout JSONWriter, decimals: Int) {

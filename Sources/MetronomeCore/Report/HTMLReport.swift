@@ -58,7 +58,7 @@ public enum HTMLReport {
         if let closedLoop = summary.closedLoop {
             fact("Mode", "<strong class=\"warn\">\(esc(ClosedLoopMode.note))</strong> \(esc(closedLoop.settingsText)).")
             fact("Next run", closedLoop.openLoopRatePerSec > 0
-                 ? "open loop at \(esc(Format.rate(closedLoop.openLoopRatePerSec))) requests/s (this run's achieved rate): <code>\(esc(closedLoop.openLoopCommand))</code>"
+                 ? "open loop at \(esc(Format.rate(closedLoop.openLoopRatePerSec))) requests/s (what the workers sustained: successes over the time to the last one): <code>\(esc(closedLoop.openLoopCommand))</code>"
                  : "no request succeeded: no open-loop rate to suggest")
         }
         fact("Plan", esc(planDescription(summary.stages, closedLoop: summary.closedLoop != nil)) + " · \(esc(summary.arrival)) arrivals · seed \(summary.seed) · up to \(summary.maxConnections) connections")
