@@ -128,7 +128,7 @@ do {
 
 if !options.quiet && !options.json {
     for note in load.notes { writeStandardError("note: \(SecretMask.mask(note, secrets: secrets))\n") }
-    var line = "metronome: \(TextReport.describe(load.plan)) against \(load.url) (\(load.address)), \(load.arrivalDescription) arrivals, seed \(options.seed)"
+    var line = "metronome: \(TextReport.describe(load.plan, closedLoop: options.isClosedLoop)) against \(load.url) (\(load.address)), \(load.arrivalDescription) arrivals, seed \(options.seed)"
     if let model = load.resolvedModel { line += ", model \(SecretMask.mask(model, secrets: secrets))" }
     writeStandardError(line + "\n")
 }
@@ -163,7 +163,7 @@ if let log = load.requestLog, log.failedWrites > 0 {
 if options.json {
     writeStandardOutput(JSONReport.render(summary))
 } else {
-    writeStandardOutput(TextReport.render(summary, planDescription: TextReport.describe(load.plan)))
+    writeStandardOutput(TextReport.render(summary, planDescription: TextReport.describe(load.plan, closedLoop: options.isClosedLoop)))
     if let html = written.first(where: { $0.hasSuffix("_report.html") }) {
         writeStandardOutput("\nReports: \(options.outDirectory)/\(prefix)_* (\(written.count) files; open \(html))\n")
     }

@@ -34,6 +34,10 @@ public enum CapacityOptionTable {
         "start-rate": "each step ramps from the previous step's rate",
         "drain": "after each step, --cooldown bounds the wait for its requests",
         "slo-scope": "each step is judged on its hold",
+        // A closed loop has no rate to set: the server's speed sets it, so there is nothing to search.
+        "concurrency": "sweep and find-max search over open-loop arrival rates; a closed loop's rate is set by the server (run it with metronome run --concurrency)",
+        "spawn-rate": "it belongs to --concurrency, which is an option of metronome run only",
+        "think-time": "it belongs to --concurrency, which is an option of metronome run only",
     ]
 
     static let stepSpecs: [OptionSpec<CapacityOptions>] = [

@@ -23,6 +23,8 @@ public struct EngineConfig: Sendable {
     public var handlesSignals = false
     /// `--request-log`: one line per request; nil writes none.
     public var requestLog: RequestLog?
+    /// `--concurrency`: a closed loop's workers send instead of the schedule; nil runs open loop.
+    public var closedLoop: ClosedLoopArrivals?
 
     public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
         self.address = address

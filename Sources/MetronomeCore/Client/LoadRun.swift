@@ -118,11 +118,13 @@ public struct LoadRun {
         config.drainNs = options.effectiveDrainNs
         config.idleTimeoutNs = options.idleTimeoutNs
         config.requestLog = requestLog
+        config.closedLoop = options.closedLoopArrivals(plan: plan)
         return config
     }
 
     public var arrivalDescription: String {
-        switch options.arrivalProcess {
+        if let workers = options.concurrency { return "closed-loop (\(workers) workers)" }
+        return switch options.arrivalProcess {
         case .constant: "constant"
         case .poisson: "poisson"
         case .gamma(let shape): "gamma (burstiness \(Format.trimmed(shape, decimals: 3)))"
@@ -145,6 +147,11 @@ public struct LoadRun {
                                  plan: plan, stats: stats, result: result)
         summary.config = options.resolvedConfig()
         summary.tags = options.tags
+        if let workers = options.concurrency {
+            let rate = ClosedLoopMode.sustainedRate(summary)
+            summary.closedLoop = ClosedLoopMode(workers: workers, spawnRatePerSec: options.spawnRate, thinkTimeMs: Double(options.thinkTimeNs ?? 0) / 1e6,
+                                                openLoopRatePerSec: rate, openLoopCommand: options.openLoopCommand(ratePerSec: rate))
+        }
         if let resolvedModel { summary.config.append(("resolved_model", resolvedModel)) }
         summary.environment = RunEnvironment.current(startedAtUnixS: result.startedAtUnixS)
         if options.workload.isOpenAI {

@@ -12,6 +12,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private var schedule: ArrivalSchedule
     private let stageStartsNs: [UInt64]
     private let requestLog: RequestLog?
+    /// `--concurrency`: the workers' ready times replace the schedule (see `ClosedLoopArrivals`).
+    private var closedLoop: ClosedLoopArrivals?
 
     private let slab: ConnectionSlab
     private let parsers: UnsafeMutablePointer<ResponseParser>
@@ -65,6 +67,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed)
         stageStartsNs = config.plan.stages.map(\.startNs)
         requestLog = config.requestLog
+        closedLoop = config.closedLoop
         slab = ConnectionSlab(capacity: config.maxConnections)
         parsers = .allocate(capacity: config.maxConnections)
         parsers.initialize(repeating: ResponseParser(), count: config.maxConnections)
@@ -86,11 +89,20 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         startNs = monotonicNs()
         let startedAtUnixS = wallClockSeconds()
         nextSecondNs = startNs &+ 1_000_000_000
-        nextArrivalNs = schedule.next().map { startNs &+ $0 }
-        if nextArrivalNs == nil { endPlan(atNs: startNs &+ config.plan.totalDurationNs) }
+        if closedLoop != nil {
+            nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 }
+        } else {
+            nextArrivalNs = schedule.next().map { startNs &+ $0 }
+            if nextArrivalNs == nil { endPlan(atNs: startNs &+ config.plan.totalDurationNs) }
+        }
         while true {
             let now = monotonicNs()
             stats.live.set(LiveCounter.elapsedNs.rawValue, now &- startNs)
+            // A closed loop's plan ends by the clock: its workers, not a schedule, say when the next request goes.
+            if closedLoop != nil && !planDone && now &- startNs >= config.plan.totalDurationNs {
+                nextArrivalNs = nil
+                endPlan(atNs: startNs &+ config.plan.totalDurationNs)
+            }
             if !planDone { dispatchDue(now) }
             expireTimeouts(monotonicNs())
             while now >= nextSecondNs {
@@ -125,14 +137,27 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             let request = QueuedRequest(intendedNs: due, sequence: nextSequence, stage: Int32(currentStage))
             nextSequence &+= 1
             stats.countScheduled(stage: currentStage)
-            submit(request, now: now)
-            if let next = schedule.next() {
+            // The next arrival is read before the send: a closed loop's request that fails at once
+            // frees its worker inside `submit`, and that worker's return must not be taken for this one.
+            if closedLoop != nil {
+                closedLoop!.take()
+                nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 }
+            } else if let next = schedule.next() {
                 nextArrivalNs = startNs &+ next
             } else {
                 nextArrivalNs = nil
                 endPlan(atNs: startNs &+ config.plan.totalDurationNs)
             }
+            submit(request, now: now)
         }
+    }
+
+    /// A request ended, whatever its outcome (not a replay, which keeps its worker): in a closed loop
+    /// its worker is ready again after the think time.
+    private mutating func requestEnded() {
+        guard closedLoop != nil else { return }
+        closedLoop!.workerFreed(atNs: monotonicNs() &- startNs)
+        if !planDone { nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 } }
     }
 
     private mutating func endPlan(atNs endNs: UInt64) {
@@ -156,6 +181,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         guard !queue.isFull else {
             stats.count(.dropped, stage: Int(request.stage))
             log(request, outcome: .dropped)
+            requestEnded()
             return
         }
         queue.pushBack(request)
@@ -251,6 +277,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         guard let request = takeQueued() else { return }
         stats.count(outcome, stage: Int(request.stage))
         log(request, outcome: outcome)
+        requestEnded()
     }
 
     /// `readable`: the connect's event carried EPOLLIN, so bytes (or the end) came before any request.
@@ -503,6 +530,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                               status: status > 0 ? status : parsers[Int(index)].status, completedNs: completedNs)
         }
         if close { closeSlot(index) }
+        requestEnded()
     }
 
     // MARK: Time
@@ -535,6 +563,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private func nextDeadline() -> UInt64 {
         var deadline = nextSecondNs
         if !planDone, let due = nextArrivalNs { deadline = min(deadline, due) }
+        if !planDone && closedLoop != nil { deadline = min(deadline, startNs &+ config.plan.totalDurationNs) }
         if connecting.head >= 0 { deadline = min(deadline, slab.slots[Int(connecting.head)].deadlineNs) }
         if busy.head >= 0 { deadline = min(deadline, slab.slots[Int(busy.head)].deadlineNs) }
         if idle.head >= 0 { deadline = min(deadline, slab.slots[Int(idle.head)].deadlineNs) }

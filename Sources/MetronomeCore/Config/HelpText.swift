@@ -74,6 +74,8 @@ public enum HelpText {
         EXAMPLES:
           metronome run http://127.0.0.1:8000/health --rate 200 --ramp 10s --duration 1m
           metronome run http://HOST:8000 --start-rate 0 --stage 60s:20 --stage 10m:20 --stage 30s:0
+          metronome run http://HOST:8000 --concurrency 8 --spawn-rate 2 --duration 5m
+            (a closed loop, Locust's -u 8 -r 2, for comparison only: latency then excludes waiting)
 
         """
         out += optionSections(OptionTable.run, groups: OptionTable.groups)

@@ -34,7 +34,7 @@ public enum OptionTable {
         OptionSpec(name: "ramp", value: "D", defaultText: "0s", help: "Ramp linearly from --start-rate to --rate over D before the hold.", group: "Rate plan") { options, text throws(UsageError) in
             options.rampNs = try duration(text, "--ramp", allowZero: true)
         },
-        OptionSpec(name: "duration", value: "D", defaultText: "", help: "How long to hold --rate after the ramp (`500ms`, `10s`, `2m`, `1h30m`).", group: "Rate plan") { options, text throws(UsageError) in
+        OptionSpec(name: "duration", value: "D", defaultText: "", help: "How long to hold --rate after the ramp (`500ms`, `10s`, `2m`, `1h30m`); with --concurrency, the whole run, spawning included.", group: "Rate plan") { options, text throws(UsageError) in
             options.durationNs = try duration(text, "--duration", allowZero: false)
         },
         OptionSpec(name: "start-rate", value: "R", defaultText: "1", help: "Rate at the start of the first ramp or stage.", group: "Rate plan") { options, text throws(UsageError) in
@@ -58,6 +58,17 @@ public enum OptionTable {
         OptionSpec(name: "seed", value: "N", defaultText: "42", help: "Seed of the arrival schedule: the same seed gives the same schedule.", group: "Rate plan") { options, text throws(UsageError) in
             guard let value = Units.parseWhole(text) else { throw UsageError("--seed", "must be a whole number from 0 to 2^64-1 (got '\(text)')") }
             options.seed = value
+        },
+        OptionSpec(name: "concurrency", value: "N", defaultText: "", help: "For comparison only: a closed loop of N workers, each sending its next request when its last one ends (Locust's -u N, vLLM's --max-concurrency), for --duration; latency then excludes waiting. Replaces --rate/--stage.", group: "Rate plan") { options, text throws(UsageError) in
+            options.concurrency = try count(text, "--concurrency", range: 1...1_000_000)
+        },
+        OptionSpec(name: "spawn-rate", value: "R", defaultText: "all at once", help: "With --concurrency: start R workers per second (Locust's -r).", group: "Rate plan") { options, text throws(UsageError) in
+            options.spawnRate = try rate(text, "--spawn-rate", allowZero: false)
+        },
+        OptionSpec(name: "think-time", value: "D", defaultText: "0s", help: "With --concurrency: each worker's pause between the end of its request and its next send.", group: "Rate plan") { options, text throws(UsageError) in
+            let ns = try duration(text, "--think-time", allowZero: true)
+            guard ns <= RunOptions.maxThinkTimeNs else { throw UsageError("--think-time", "must be at most 1h (got '\(text)')") }
+            options.thinkTimeNs = ns
         },
         OptionSpec(name: "max-connections", value: "N", defaultText: "10000", help: "Cap on open connections; the pool grows on demand up to it.", group: "Connections and time") { options, text throws(UsageError) in
             options.maxConnections = try count(text, "--max-connections", range: 1...1_000_000)
@@ -229,11 +240,14 @@ public enum OptionTable {
 
     static func parseArguments(_ arguments: [String]) throws(UsageError) -> RunOptions {
         var sawURL = false
-        return try OptionParser.parse(arguments, table: run, into: RunOptions(), command: "metronome run") { options, argument throws(UsageError) in
+        var options = try OptionParser.parse(arguments, table: run, into: RunOptions(), command: "metronome run") { options, argument throws(UsageError) in
             guard !sawURL else { throw UsageError("", "more than one URL given ('\(argument)'); options start with --") }
             options.url = argument
             sawURL = true
         }
+        try RunOptions.checkClosedLoop(options, given: OptionParser.names(in: arguments, table: run))
+        options.commandArguments = arguments
+        return options
     }
 
     // MARK: Value parsers shared by the table

@@ -32,6 +32,14 @@ public struct RunOptions: Sendable {
     /// Gamma shape for Poisson-like arrivals (vLLM's `--burstiness`): 1 is Poisson, < 1 burstier.
     public var burstiness = 1.0
     public var seed: UInt64 = 42
+    /// `--concurrency`: a closed loop of this many workers instead of an arrival schedule.
+    public var concurrency: Int?
+    /// Workers started per second; nil starts them all at once.
+    public var spawnRate: Double?
+    /// A worker's pause between the end of its request and its next send; nil is none.
+    public var thinkTimeNs: UInt64?
+    /// The arguments as parsed (a `--config` file's included), for the open-loop command a closed loop suggests.
+    public var commandArguments: [String] = []
     public var maxConnections = 10_000
     public var maxQueue = 100_000
     public var connectTimeoutNs: UInt64 = 10_000_000_000
@@ -108,6 +116,12 @@ public struct RunOptions: Sendable {
     /// The rate plan: `--stage`s from `--start-rate`, or `--rate` with an optional `--ramp` and a
     /// hold of `--duration` after it.
     public func ratePlan() throws(UsageError) -> RatePlan {
+        if let concurrency {
+            if rate != nil || rampNs != nil || !stages.isEmpty {
+                throw UsageError("--concurrency", "cannot be combined with --rate, --ramp or --stage: a closed loop's workers set the rate")
+            }
+            return try closedLoopPlan(workers: concurrency)
+        }
         var targets: [(durationNs: UInt64, targetRatePerSec: Double, name: String)] = []
         if !stages.isEmpty {
             if rate != nil || rampNs != nil || durationNs != nil {
@@ -167,7 +181,12 @@ extension RunOptions {
     /// The options in force, for the JSON summary and the HTML report: every value resolved, secrets masked.
     public func resolvedConfig() -> [(key: String, value: String)] {
         var list: [(key: String, value: String)] = [("url", url)]
-        if stages.isEmpty {
+        if let concurrency {
+            list += [("mode", "closed-loop"), ("concurrency", String(concurrency)),
+                     ("spawn_rate", spawnRate.map { Format.rate($0) } ?? "all at once"),
+                     ("think_time", Units.formatDuration(thinkTimeNs ?? 0)),
+                     ("duration", durationNs.map(Units.formatDuration) ?? "")]
+        } else if stages.isEmpty {
             list.append(("rate", rate.map { Format.rate($0) } ?? ""))
             list.append(("ramp", Units.formatDuration(rampNs ?? 0)))
             list.append(("duration", durationNs.map(Units.formatDuration) ?? ""))

@@ -12,7 +12,7 @@ extension HTMLReport {
                     rows.append([metric, esc(phase.name), "\(p.count)"] + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { fixed($0, 2) })
                 }
             }
-            out += "<h3>Token timing, ms</h3>\n"
+            out += summary.closedLoop == nil ? "<h3>Token timing, ms</h3>\n" : "<h3>Token timing, ms <span class=\"warn\">(\(esc(ClosedLoopMode.tableTag)))</span></h3>\n"
             out += table(["metric", "stage", "count", "p50", "p90", "p95", "p99", "p99.9", "max", "mean"], rows, textColumns: 2)
             out += "<p class=\"note\">TTFT: time to first token, from the intended start. TTFT from send: from the first byte sent, as vLLM's <code>bench serve</code> counts it (no send lag or queue wait). ITL: gaps between content events. TPOT: time per output token after the first.</p>\n"
             out += tokenTimingCharts(summary)

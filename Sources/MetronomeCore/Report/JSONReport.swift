@@ -32,6 +32,10 @@ public enum JSONReport {
         json.string("target", summary.target)
         json.string("address", summary.address)
         json.string("workload", summary.workload)
+        if let closedLoop = summary.closedLoop {
+            json.string("mode", ClosedLoopMode.modeName)
+            closedLoop.write(into: &json, decimals: decimals)
+        }
         json.string("arrival", summary.arrival)
         json.int("seed", summary.seed)
         json.int("max_connections", summary.maxConnections)
@@ -68,8 +72,10 @@ public enum JSONReport {
             json.string("name", stage.name)
             json.number("start_s", stage.startS, decimals: decimals)
             json.number("end_s", stage.endS, decimals: decimals)
-            json.number("start_rate", stage.startRate, decimals: decimals)
-            json.number("end_rate", stage.endRate, decimals: decimals)
+            // A closed loop's plan counts workers, not requests/s.
+            let closed = summary.closedLoop != nil
+            json.number(closed ? "start_workers" : "start_rate", stage.startRate, decimals: decimals)
+            json.number(closed ? "end_workers" : "end_rate", stage.endRate, decimals: decimals)
             phaseFields(stage, into: &json, llm: summary.isLLM, detail: detail)
             if let slo = stage.slo { stageSLO(slo, into: &json, detail: detail) }
             json.endObject()

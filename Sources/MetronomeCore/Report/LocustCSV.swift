@@ -23,7 +23,7 @@ public enum LocustCSV {
     /// `Aggregated` row (empty Type). A run has one request, so both rows carry the same numbers.
     public static func stats(_ summary: RunSummary) -> String {
         let summary = summary.maskingSecrets()
-        let request = requestName(summary.target)
+        let request = requestName(summary)
         let phase = summary.total
         let requests = phase.scheduled
         let failures = requests - min(phase.succeeded, requests)
@@ -66,7 +66,7 @@ public enum LocustCSV {
     /// last seen are UTC wall-clock times with milliseconds.
     public static func failures(_ summary: RunSummary) -> String {
         let summary = summary.maskingSecrets()
-        let request = requestName(summary.target)
+        let request = requestName(summary)
         var out = failuresHeader + "\r\n"
         for entry in summary.failures {
             out += row([request.method, request.name, errorText(entry, messages: summary.errorMessages), String(entry.count),
@@ -87,6 +87,14 @@ public enum LocustCSV {
     }
 
     /// Method and path of `POST http://host:port/path?query`; Locust names a request by its path.
+    /// A closed loop's request row is named for it (`/v1/chat/completions [closed loop: 8 workers]`):
+    /// the `Aggregated` row scripts read stays as Locust writes it, and the mode travels with the file.
+    static func requestName(_ summary: RunSummary) -> (method: String, name: String) {
+        let request = requestName(summary.target)
+        guard let closedLoop = summary.closedLoop else { return request }
+        return (request.method, request.name + " [closed loop: \(closedLoop.workers) worker\(closedLoop.workers == 1 ? "" : "s")]")
+    }
+
     static func requestName(_ target: String) -> (method: String, name: String) {
         guard let space = target.firstIndex(of: " ") else { return ("", target) }
         let method = String(target[..<space])

@@ -228,6 +228,8 @@ public struct RunSummary: Sendable {
     /// (latency and TTFT limits); nil without per-request limits.
     public var goodputRps: Double? = nil
     public var sloPassed: Bool { sloChecks.allSatisfy(\.passed) }
+    /// `--concurrency`: a closed loop, which every report names; nil for an open-loop run.
+    public var closedLoop: ClosedLoopMode? = nil
 
     /// Gives each stage its own verdict (`SLOVerdict.stages`, in plan order).
     public mutating func setStageVerdicts(_ verdicts: [StageSLO]) {

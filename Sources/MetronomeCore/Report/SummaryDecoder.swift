@@ -37,8 +37,10 @@ extension RunSummary {
             tags = try tagObject.keysInFileOrder(bytes, section: "tags").map { key in (key, try tagObject.string(key)) }
         }
         stages = try root.objects("stages").map { stage in
+            // A closed loop's stages count workers, under their own names.
             var phase = try PhaseSummary(decoding: stage, name: stage.string("name"), startS: stage.number("start_s"), endS: stage.number("end_s"),
-                                         startRate: stage.number("start_rate"), endRate: stage.number("end_rate"))
+                                         startRate: stage.optionalNumber("start_rate") ?? stage.number("start_workers"),
+                                         endRate: stage.optionalNumber("end_rate") ?? stage.number("end_workers"))
             if let sloObject = try stage.optionalObject("slo") {
                 phase.slo = StageSLO(checks: try sloObject.sloChecks(), goodputRps: try sloObject.optionalNumber("goodput_rps"))
             }
@@ -110,6 +112,9 @@ extension RunSummary {
                                          metronomeVersion: try environmentObject.string("metronome_version"),
                                          startedAt: try environmentObject.string("started_at"))
         }
+        if root.has("mode"), try root.string("mode") == ClosedLoopMode.modeName {
+            closedLoop = try ClosedLoopMode(decoding: root.object("closed_loop"))
+        }
         isLLM = try root.optionalBool("llm") ?? root.has("stream")
         if isLLM {
             stream = try root.bool("stream")
@@ -129,11 +134,8 @@ extension RunSummary {
     /// `ramp 2 → 20 rps over 10s, hold 20 rps for 20s`: `TextReport.describe` of the plan, from the stages.
     public var planDescription: String {
         stages.map { stage in
-            let duration = Units.formatDuration(UInt64(max(0, ((stage.endS - stage.startS) * 1e9).rounded())))
-            if stage.startRate == stage.endRate {
-                return "\(stage.name) \(Format.rate(stage.endRate)) rps for \(duration)"
-            }
-            return "\(stage.name) \(Format.rate(stage.startRate)) → \(Format.rate(stage.endRate)) rps over \(duration)"
+            StageText.describe(name: stage.name, start: stage.startRate, end: stage.endRate,
+                               durationNs: UInt64(max(0, ((stage.endS - stage.startS) * 1e9).rounded())), closedLoop: closedLoop != nil)
         }.joined(separator: ", ")
     }
 }

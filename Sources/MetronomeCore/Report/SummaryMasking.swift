@@ -11,6 +11,7 @@ extension RunSummary {
         copy.config = config.map { entry in (entry.key, mask.masked(SecretMask.maskedConfigValue(entry))) }
         copy.tags = tags.map { ($0.key, mask.masked($0.value)) }
         copy.warnings = warnings.map(mask.masked)
+        copy.closedLoop?.openLoopCommand = mask.masked(closedLoop?.openLoopCommand ?? "")
         copy.errorMessages = errorMessages.map { ($0.kind, $0.status, mask.masked($0.message), $0.count) }
         return copy
     }

@@ -8,6 +8,7 @@ public enum TextReport {
         if !summary.tags.isEmpty { out += " · tags " + summary.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") }
         out += "\n"
         out += "Plan: \(planDescription) · \(summary.arrival) arrivals · seed \(summary.seed) · up to \(summary.maxConnections) connections\n"
+        if let closedLoop = summary.closedLoop { out += "Mode: \(ClosedLoopMode.note)\n      \(closedLoop.settingsText)\n" }
         var ran = "Ran \(Format.fixed(summary.ranS, decimals: 1)) s of \(Format.fixed(summary.plannedDurationS, decimals: 1)) s"
         ran += " (\(Format.fixed(summary.elapsedS - summary.ranS, decimals: 1)) s drain)"
         if summary.interrupted { ran += " · INTERRUPTED" }
@@ -25,17 +26,18 @@ public enum TextReport {
                      }, nameWidth: nameWidth, title: "")
         out += "\n"
         let columns = ["p50", "p90", "p95", "p99", "p99.9", "max", "mean"]
+        let closedTag = summary.closedLoop == nil ? "" : " [\(ClosedLoopMode.tableTag)]"
         out += table(header: columns, rows: phases.map { ($0.name, full($0.latency)) }, nameWidth: nameWidth,
-                     title: "Latency, ms (from the intended start; successful requests)")
+                     title: "Latency, ms (from the intended start; successful requests)" + closedTag)
         out += "\n"
         out += table(header: columns, rows: phases.map { ($0.name, full($0.serviceTime)) }, nameWidth: nameWidth,
-                     title: "Service time, ms (from the first byte sent; what a closed-loop tool would report)")
+                     title: "Service time, ms (from the first byte sent; what a closed-loop tool would report)" + closedTag)
         out += "\n"
         out += table(header: ["p50", "p99", "max"],
                      rows: phases.map { ($0.name, [$0.sendLag.p50, $0.sendLag.p99, $0.sendLag.max].map { Format.fixed($0, decimals: 3) }) },
                      nameWidth: nameWidth, title: "Send lag, ms (first byte sent minus intended start: the generator's own delay)")
         if summary.isLLM {
-            out += "\n" + llmSection(summary, phases: phases, nameWidth: nameWidth, columns: columns)
+            out += "\n" + llmSection(summary, phases: phases, nameWidth: nameWidth, columns: columns, closedTag: closedTag)
         }
         if !summary.total.errors.isEmpty {
             out += "\nOutcomes other than success:\n"
@@ -52,6 +54,7 @@ public enum TextReport {
         }
         for warning in summary.warnings { out += "\n!! " + warning + "\n" }
         if !summary.sloChecks.isEmpty { out += "\n" + sloSection(summary) }
+        if let closedLoop = summary.closedLoop { out += "\n" + closedLoop.nextRunText }
         return out
     }
 
@@ -104,19 +107,19 @@ public enum TextReport {
         return table(header: header, rows: rows, nameWidth: nameWidth, title: "SLO by stage (each judged on its own requests):")
     }
 
-    static func llmSection(_ summary: RunSummary, phases: [PhaseSummary], nameWidth: Int, columns: [String]) -> String {
+    static func llmSection(_ summary: RunSummary, phases: [PhaseSummary], nameWidth: Int, columns: [String], closedTag: String = "") -> String {
         var out = ""
         if summary.stream {
             out += table(header: columns, rows: phases.map { ($0.name, full($0.ttft)) }, nameWidth: nameWidth,
-                         title: "Time to first token, ms (from the intended start)")
+                         title: "Time to first token, ms (from the intended start)" + closedTag)
             out += table(header: columns, rows: phases.map { ($0.name, full($0.ttftSent)) }, nameWidth: nameWidth,
-                         title: "TTFT from the first byte sent, ms (vLLM's definition: no send lag or queue wait)")
+                         title: "TTFT from the first byte sent, ms (vLLM's definition: no send lag or queue wait)" + closedTag)
             out += "\n"
             out += table(header: columns, rows: phases.map { ($0.name, full($0.itl)) }, nameWidth: nameWidth,
-                         title: "Inter-token latency, ms (gaps between content events)")
+                         title: "Inter-token latency, ms (gaps between content events)" + closedTag)
             out += "\n"
             out += table(header: columns, rows: phases.map { ($0.name, full($0.tpot)) }, nameWidth: nameWidth,
-                         title: "Time per output token, ms (after the first)")
+                         title: "Time per output token, ms (after the first)" + closedTag)
             out += "\n"
         }
         func tokens(_ value: TokenStats?) -> [String] {
@@ -158,13 +161,11 @@ public enum TextReport {
     }
 
     /// `ramp 1 → 20 rps over 1m, hold 20 rps for 10m`.
-    public static func describe(_ plan: RatePlan) -> String {
+    /// A closed loop's plan counts workers: `spawn 1 → 8 workers over 700ms, hold 8 workers for 19.3s`.
+    public static func describe(_ plan: RatePlan, closedLoop: Bool = false) -> String {
         plan.stages.map { stage in
-            let duration = Units.formatDuration(stage.durationNs)
-            if stage.startRatePerSec == stage.endRatePerSec {
-                return "\(stage.name) \(Format.rate(stage.endRatePerSec)) rps for \(duration)"
-            }
-            return "\(stage.name) \(Format.rate(stage.startRatePerSec)) → \(Format.rate(stage.endRatePerSec)) rps over \(duration)"
+            StageText.describe(name: stage.name, start: stage.startRatePerSec, end: stage.endRatePerSec, durationNs: stage.durationNs,
+                               closedLoop: closedLoop)
         }.joined(separator: ", ")
     }
 }
