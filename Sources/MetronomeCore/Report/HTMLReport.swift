@@ -176,15 +176,15 @@ public enum HTMLReport {
         }
         var target: [(x: Double, y: Double?)] = []
         // A closed loop plans workers, not a rate: it has no planned-rate line.
-        for stage in summary.stages where summary.closedLoop == nil { target += [(stage.startS, stage.startRate), (stage.endS, stage.endRate)] }
+        for stage in summary.stages { target += [(stage.startS, stage.startRate), (stage.endS, stage.endRate)] }
+        let plannedRate = summary.closedLoop != nil ? [] : [SVGChart.Series(name: "planned rate", color: black, dash: "2 5", strokeWidth: 1.5, points: target)]
         var out = "<section id=\"charts\">\n<h2>Over time</h2>\n"
         out += figure(id: "chart-rate", title: "Offered vs achieved requests per second",
                       caption: "Offered: requests the schedule started in each second. Achieved: requests that succeeded in it. Shaded and labelled: the plan's stages.",
-                      timeChart("Offered vs achieved requests per second", y: "requests/s", [
-                          SVGChart.Series(name: "planned rate", color: black, dash: "2 5", strokeWidth: 1.5, points: target),
+                      timeChart("Offered vs achieved requests per second", y: "requests/s", plannedRate + [
                           SVGChart.Series(name: "offered", color: blue, dash: "9 5", strokeWidth: 2.5, points: series.map { ($0.endS, Double($0.scheduled)) }),
                           SVGChart.Series(name: "achieved", color: orange, strokeWidth: 2.5, points: series.map { ($0.endS, Double($0.succeeded)) }),
-                      ].filter { summary.closedLoop == nil || $0.name != "planned rate" }))
+                      ]))
         func perSecond(_ value: (SecondSample) -> Double) -> [(x: Double, y: Double?)] {
             series.map { ($0.endS, $0.succeeded > 0 ? value($0) : nil) }
         }
@@ -197,8 +197,7 @@ public enum HTMLReport {
                       ]))
         out += figure(id: "chart-intended", title: "Achieved rate by intended second, and completions per second",
                       caption: "By intended second: the requests that succeeded, counted in the second the schedule meant to start them, however late they finished. Completions: the requests that succeeded in each second, counted when they finished. A server that answers in batches finishes requests in bursts, so completions per second draw a sawtooth while every second's requests still succeed: that is not instability. A server falling behind shows as a drop in the successes by intended second.",
-                      timeChart("Successes by intended second and completions per second", y: "requests/s", [
-                          SVGChart.Series(name: "planned rate", color: black, dash: "2 5", strokeWidth: 1.5, points: target),
+                      timeChart("Successes by intended second and completions per second", y: "requests/s", plannedRate + [
                           SVGChart.Series(name: "succeeded, by intended second", color: blue, strokeWidth: 2.5,
                                           points: series.map { ($0.endS, Double($0.succeededByIntended)) }),
                           SVGChart.Series(name: "completions, by completion second", color: orange, dash: "9 5", strokeWidth: 2.5,
