@@ -201,7 +201,7 @@ extension RunOptions {
             ("drain", Units.formatDuration(effectiveDrainNs)), ("workload", workload.rawValue),
         ]
         if workload.isOpenAI {
-            list += [("model", model ?? "(first of GET /v1/models)"), ("prompt_file", promptFile ?? "(built-in prompt_200)"),
+            list += [("model", model ?? "(first of GET /v1/models)"), ("prompt_file", promptFile ?? (hasPromptSet ? "(none)" : "(built-in prompt_200)")),
                      ("max_tokens", String(maxTokens)), ("temperature", Format.trimmed(temperature, decimals: 6)),
                      ("stream", String(stream)), ("ignore_eos", String(ignoreEOS)), ("unique_prompts", String(effectiveUniquePrompts))]
             list += workloadShapeConfig()

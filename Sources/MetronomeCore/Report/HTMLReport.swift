@@ -52,7 +52,9 @@ public enum HTMLReport {
         var workload = esc(summary.workload)
         if summary.isLLM {
             workload += summary.stream ? " · streaming" : " · not streaming"
-            workload += " · max_tokens \(summary.maxTokens) · prompts \(summary.uniquePrompts ? "unique per request" : "identical")"
+            workload += summary.maxTokensMean.map { " · max_tokens \(fixed($0, 1)) on average" } ?? " · max_tokens \(summary.maxTokens)"
+            workload += " · prompts " + (summary.uniquePrompts ? "unique per request"
+                : summary.distinctPrompts > 1 ? "\(summary.distinctPrompts) bodies sent in turn" : "identical")
         }
         fact("Workload", workload)
         let settings = workloadSettings(summary.config)
