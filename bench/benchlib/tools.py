@@ -27,6 +27,7 @@ class Measured:
     max_rss_mb: float
     wall_s: float
     involuntary_switches: int = 0
+    run_delay_s: float | None = None      # time it waited for its core while ready to run
     offered_rps: float | None = None
     service_ms: dict[str, float] | None = None
     send_lag_ms: dict[str, float] | None = None
@@ -66,7 +67,7 @@ def metronome(binary: Path, url: str, args: list[str], *, cpu: int | None, timeo
         error_rate=float(summary["error_rate"]), latency_ms=pick(summary["latency_ms"]),
         service_ms=pick(summary["service_time_ms"]), send_lag_ms=pick(summary["send_lag_ms"]),
         cpu_s=done.cpu_s, max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s,
-        involuntary_switches=done.involuntary_switches,
+        involuntary_switches=done.involuntary_switches, run_delay_s=done.run_delay_s,
         extra={"stages": summary.get("stages", []), "scheduled": summary["scheduled"], "dropped": summary["dropped"],
                "unfinished": summary["unfinished"], "generator_cpu_s": summary.get("generator_cpu_s"),
                "connections_opened": summary.get("connections_opened"), "exit_code": done.returncode,
@@ -136,7 +137,8 @@ def locust(binary: Path, locustfile: Path, host: str, *, users: int, spawn_rate:
         rps=total / max(last - start, 1e-4), error_rate=failures / total if total else 0.0,
         latency_ms={p: locust_percentile(buckets, total, f) for p, f in fractions.items()},
         cpu_s=done.cpu_s, max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s,
-        involuntary_switches=done.involuntary_switches, extra={"exit_code": done.returncode})
+        involuntary_switches=done.involuntary_switches, run_delay_s=done.run_delay_s,
+        extra={"exit_code": done.returncode})
 
 
 # --- wrk --------------------------------------------------------------------------------------------
@@ -162,7 +164,8 @@ def wrk(binary: str, url: str, *, connections: int, duration_sec: int, cpu: int 
         tool="wrk", command=done.command, raw=str(log_dir / f"{name}.stdout"), requests=requests,
         succeeded=max(requests - failed, 0), rps=rps, error_rate=failed / requests if requests else 0.0,
         latency_ms={p: latency.get(p) for p in PERCENTILES}, cpu_s=done.cpu_s,
-        max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s, involuntary_switches=done.involuntary_switches)
+        max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s, involuntary_switches=done.involuntary_switches,
+        run_delay_s=done.run_delay_s)
 
 
 def parse_wrk(out: str) -> tuple[int, int, float, dict[str, float]] | None:
