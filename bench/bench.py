@@ -33,7 +33,7 @@ os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import report, selfcheck  # noqa: E402
-from benchlib.procs import BenchError, keep_off, load_average, machine, stop_all  # noqa: E402
+from benchlib.procs import USABLE_CPUS, BenchError, keep_off, load_average, machine, stop_all  # noqa: E402
 from benchlib.sections import Context, Params, beside_locust, coordinated_omission, generator_cost  # noqa: E402
 from benchlib.speed import VALGRIND, speed  # noqa: E402
 from benchlib.tools import ensure_locust, find_binary  # noqa: E402
@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
     sections = [x.strip() for x in os.environ.get("BENCH_SECTIONS", "1,2,3,4").split(",") if x.strip()]
     if not sections or any(x not in TABLE_KEYS for x in sections):
         raise BenchError(f"BENCH_SECTIONS={os.environ.get('BENCH_SECTIONS')!r}: a comma-separated list of 1, 2, 3, 4")
-    cpus = sorted(os.sched_getaffinity(0))
+    cpus = USABLE_CPUS
     pin = shutil.which("taskset") is not None and len(cpus) >= 2
     # The bench's own Python stays off the generator's core (it starts every tool pinned explicitly).
     bench_place = keep_off(cpus[0] if pin else None)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLOCK_TICKS_PER_SEC = os.sysconf("SC_CLK_TCK")
+# The CPUs the bench may use, read before keep_off narrows the bench's own affinity.
+USABLE_CPUS = sorted(os.sched_getaffinity(0))
 
 
 class BenchError(Exception):
@@ -143,7 +145,7 @@ def keep_off(cpu: int | None) -> str:
     """Moves the bench's own process (and what it starts unpinned) off the generator's core."""
     if cpu is None:
         return "not pinned"
-    others = set(os.sched_getaffinity(0)) - {cpu}
+    others = set(USABLE_CPUS) - {cpu}
     if not others:
         return "not pinned"
     os.sched_setaffinity(0, others)
@@ -274,7 +276,7 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)), "cpu_model": model,
+    return {"nproc": os.cpu_count(), "cpus_usable": len(USABLE_CPUS), "cpu_model": model,
             "kernel": os.uname().release, "hostname": os.uname().nodename}
 
 
