@@ -68,7 +68,7 @@ class Finished:
     wall_s: float
     user_s: float
     sys_s: float
-    max_rss_kb: int
+    max_rss_kb: int | None         # None when not above the bench's own peak (see _own_peak_kb)
     involuntary_switches: int      # times the kernel took the CPU away: a busy shared machine shows here
     run_delay_s: float | None      # time it was ready to run but waited for its core (/proc/PID/schedstat)
     stdout: str
@@ -92,6 +92,7 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
+        own_peak_kb = _own_peak_kb()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
                                 env={**os.environ, **(env or {})})
         _live[proc.pid] = proc
@@ -127,10 +128,23 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_
     # wait4 reaped the child: tell Popen, so it never waits again.
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Finished(argv=argv, env=env or {}, returncode=proc.returncode, wall_s=wall_s,
-                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=usage.ru_maxrss,
+                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=usage.ru_maxrss if usage.ru_maxrss > own_peak_kb else None,
                     involuntary_switches=usage.ru_nivcsw, run_delay_s=run_delay_s,
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"),
                     timed_out=timed_out)
+
+
+def _own_peak_kb() -> int:
+    """The bench's own peak RSS. On exec the kernel keeps the peak of the memory the child had before
+    it (the bench's, copied at the fork) as the child's max RSS, so wait4 reports the larger of the
+    tool's peak and about this; a figure not above it is the bench's, not the tool's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _run_delay_s(pid: int) -> float | None:

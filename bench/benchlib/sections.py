@@ -374,7 +374,8 @@ def generator_cost(ctx: Context) -> list[Table]:
         "it takes (a few ms) shows as send lag: the rate found is then the machine's, not Metronome's."]
     cost.notes += [
         "CPU s: user + system time of the generator process from wait4(2), start-up included (Locust's Python "
-        "start-up is part of its cost). CPU s / 10k req = CPU s × 10,000 ÷ requests answered.",
+        "start-up is part of its cost). CPU s / 10k req = CPU s × 10,000 ÷ requests answered. Max RSS: '—' when the "
+        "tool stayed below the bench's own peak, which wait4 cannot tell apart (see section 4's notes).",
         f"wrk is a closed loop (-t1, {p.s3_wrk_connections} connections) with no rate to aim at: it runs flat out, "
         f"so its row is the reference cost of a lean C client. Locust: {p.s3_locust_users} FastHttpUsers, each "
         f"paced by constant_throughput({p.s3_cost_rate / p.s3_locust_users:g}).", pin + "."]

@@ -75,6 +75,6 @@ def smoke_figures(doc: dict, p) -> list[str]:
         if count is not None and not 100 < count < 1_000_000:
             found.append(f"speed_instructions/{row['label']}: {count} instructions is not plausible")
     for row in tables["speed_memory"]["rows"] if "speed_memory" in tables else []:
-        if not row["values"]["requests"] or not row["values"]["rss_mb"]:
-            found.append(f"speed_memory/{row['label']}: no requests or no RSS")
+        if not row["values"]["requests"]:
+            found.append(f"speed_memory/{row['label']}: no requests answered")
     return found

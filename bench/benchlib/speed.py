@@ -44,6 +44,11 @@ SPEED_MODES = {
 }
 
 
+def _largest(values: list) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
+
+
 def _http_args(rate: int, seconds: float) -> list[str]:
     return ["--workload", "http", "--rate", str(rate), "--arrival", "constant", "--ramp", "0s",
             "--duration", f"{seconds:g}s", "--timeout", "10s", "--drain", "2s"]
@@ -76,7 +81,7 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
             per_10k = [m.cpu_s_per_10k() for m in ms]
             table.add(Row(f"Metronome → {server.name} @ {rate:,}", {
                 "rate": rate, "rps": median([m.rps for m in ms]), "cpu_per_10k": median(per_10k),
-                "lag_p99": median([m.send_lag_ms["p99"] for m in ms]), "rss_mb": max(m.max_rss_mb for m in ms),
+                "lag_p99": median([m.send_lag_ms["p99"] for m in ms]), "rss_mb": _largest([m.max_rss_mb for m in ms]),
                 "connections": median([m.extra["connections_opened"] for m in ms]),
                 "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in ms])},
                 [m.command for m in ms], [m.raw for m in ms],
@@ -85,10 +90,12 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
             per_10k = [m.cpu_s_per_10k() for m in wrk_runs]
             table.add(Row(f"wrk -t1 -c{sp.wrk_connections} → {server.name} (closed loop, flat out)", {
                 "rps": median([m.rps for m in wrk_runs]), "cpu_per_10k": median(per_10k),
-                "rss_mb": max(m.max_rss_mb for m in wrk_runs), "connections": sp.wrk_connections,
+                "rss_mb": _largest([m.max_rss_mb for m in wrk_runs]), "connections": sp.wrk_connections,
                 "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in wrk_runs])},
                 [m.command for m in wrk_runs], [m.raw for m in wrk_runs],
                 note="no rate to aim at: as fast as it can" +
+                     ("; max RSS below the bench's own, see the notes" if _largest([m.max_rss_mb for m in wrk_runs]) is None
+                      else "") +
                      (" (runs: " + ", ".join(f"{v:.3f}" for v in per_10k if v is not None) + ")" if len(wrk_runs) > 1 else "")))
         else:
             table.skipped("wrk (closed loop)", ctx.skip_reasons.get("wrk", "wrk is not installed"))
@@ -101,7 +108,10 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
         "lag; its row is the per-request cost of a lean C client at its own (much higher) rate, where a busy loop "
         "amortises each wake-up over many requests. wrk2 (open loop) is not packaged; Debian's wrk is the reference.",
         "'waited for core': time the generator was ready to run while another process held its core "
-        "(/proc/PID/schedstat). Large values mean the machine, not the generator, set the send lag."]
+        "(/proc/PID/schedstat). Large values mean the machine, not the generator, set the send lag.",
+        "Max RSS from wait4(2), which reports the larger of the tool's peak and the bench's own (the kernel keeps "
+        "the peak of the memory a process had before exec): '—' means the tool stayed below the bench's "
+        "(wrk's is about 5 MB: /usr/bin/time -f %M wrk … shows it)."]
     return table
 
 
