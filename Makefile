@@ -19,7 +19,7 @@ URL ?= http://127.0.0.1:8000
 FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 10
 
-.PHONY: build test run loadtest bench bench-smoke clean help-options fuzz sanitize soak grid
+.PHONY: build test run loadtest bench bench-speed bench-smoke clean help-options fuzz sanitize soak grid
 
 build:
 	$(SWIFT) build $(CONFIG)
@@ -44,6 +44,12 @@ loadtest: build
 # BENCH_QUICK=1 about 2). Tables go to stdout and experiments/bench/<timestamp>/compare.{md,json}.
 bench: build
 	@python3 bench/bench.py "$(BIN)"
+
+# The speed table alone (section 4): generator CPU per 10k requests at 1k/10k/30k rps beside Debian's
+# wrk, send-lag p99, instructions and allocations per request and per SSE event (valgrind), peak RSS.
+# About 4 minutes (BENCH_QUICK=1 about 2); BENCH_SECTIONS=3,4 adds the sustained-rate search.
+bench-speed: build
+	@BENCH_SECTIONS=4 python3 bench/bench.py "$(BIN)"
 
 # The bench's own test (seconds, no Locust/nginx/wrk): every step on tiny loads, report checked.
 # Built like `test` (same flags and folder), so running it after the tests rebuilds nothing.

@@ -11,6 +11,9 @@ Other settings:
   BENCH_INSTALL=1  apt-get install nginx-light and wrk when missing (never done otherwise)
   BENCH_LLMSIM=P   llmsim binary to use instead of BIN_DIR/llmsim
   BENCH_OUT_DIR=D  write compare.md, compare.json and raw/ into D instead of experiments/bench/<timestamp>
+  BENCH_SECTIONS=L the sections to run, comma-separated from 1,2,3,4 (default all); `make bench-speed` is 4:
+                   CPU per 10k at 1k/10k/30k rps beside wrk, instructions and allocations per request and
+                   per SSE event (valgrind), peak memory
 
 Every process started is ended by its pid on every exit path; every load is bounded in count and time
 and goes to 127.0.0.1 only.
@@ -30,19 +33,22 @@ os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import report, selfcheck  # noqa: E402
-from benchlib.procs import BenchError, load_average, machine, stop_all  # noqa: E402
+from benchlib.procs import USABLE_CPUS, BenchError, keep_off, load_average, machine, stop_all  # noqa: E402
 from benchlib.sections import Context, Params, beside_locust, coordinated_omission, generator_cost  # noqa: E402
+from benchlib.speed import VALGRIND, speed  # noqa: E402
 from benchlib.tools import ensure_locust, find_binary  # noqa: E402
 
 MODES = {
     "default": Params(),
-    "quick": Params(s1_locust_sec=25, s1_metronome_sec=12, s2_sec=10, s3_ramp_sec=0.5, s3_step_sec=1.5,
+    "quick": Params(s1_locust_sec=25, s1_metronome_sec=12, s2_sec=10, s3_ramp_sec=1, s3_step_sec=3,
                     s3_max_steps=6, s3_bisections=2, s3_cost_sec=3),
     "smoke": Params(s1_ttft_ms=50, s1_itl_ms=5, s1_tokens=10, s1_metronome_sec=1, s1_high_rate=300,
                     s2_every_s=1, s2_for_s=0.3, s2_sec=2, s2_rate=100, s3_start_rate=1000, s3_ramp_sec=0.2,
                     s3_step_sec=0.5, s3_max_steps=2, s3_bisections=1, s3_cost_rate=1000, s3_cost_sec=1),
 }
-TABLE_KEYS = ["beside_locust", "coordinated_omission", "sustained_rate", "sustained_rate_steps", "cpu_cost"]
+TABLE_KEYS = {"1": ["beside_locust"], "2": ["coordinated_omission"],
+              "3": ["sustained_rate", "sustained_rate_steps", "cpu_cost"],
+              "4": ["speed_cpu", "speed_instructions", "speed_memory"]}
 
 
 def say(text: str) -> None:
@@ -67,15 +73,18 @@ def apt_install_if_asked(missing: list[str]) -> None:
     subprocess.run(["apt-get", "install", "-y", *packages], timeout=600)
 
 
-def external_tools(repo: Path, mode: str) -> tuple[Path | None, str | None, str | None, dict[str, str]]:
+def external_tools(repo: Path, mode: str, sections: list[str]) -> tuple[Path | None, str | None, str | None,
+                                                                        dict[str, str]]:
     """Locust, wrk and nginx, each with the reason its rows are skipped when it is absent."""
     reasons: dict[str, str] = {}
     if mode == "smoke":
         return None, None, None, {t: "BENCH_SMOKE runs without it" for t in ("locust", "wrk", "nginx")}
     apt_install_if_asked([name for name in ("nginx", "wrk") if not find_binary(name)])
-    locust, locust_note = ensure_locust(repo)
-    if locust is None:
-        reasons["locust"] = locust_note
+    locust = None
+    if set(sections) & {"1", "2", "3"}:      # section 4 has no Locust row: do not install it for that
+        locust, locust_note = ensure_locust(repo)
+        if locust is None:
+            reasons["locust"] = locust_note
     wrk, nginx = find_binary("wrk"), find_binary("nginx")
     for name, found in (("wrk", wrk), ("nginx", nginx)):
         if not found:
@@ -112,9 +121,15 @@ def main(argv: list[str]) -> int:
         for path in sorted((repo / "bench" / "locust").rglob("*.py")):
             py_compile.compile(str(path), cfile=str(raw / (path.name + "c")), doraise=True)
 
-    cpus = sorted(os.sched_getaffinity(0))
+    sections = [x.strip() for x in os.environ.get("BENCH_SECTIONS", "1,2,3,4").split(",") if x.strip()]
+    if not sections or any(x not in TABLE_KEYS for x in sections):
+        raise BenchError(f"BENCH_SECTIONS={os.environ.get('BENCH_SECTIONS')!r}: a comma-separated list of 1, 2, 3, 4")
+    cpus = USABLE_CPUS
     pin = shutil.which("taskset") is not None and len(cpus) >= 2
-    locust, wrk, nginx, reasons = external_tools(repo, mode)
+    # The bench's own Python stays off the generator's core (it starts every tool pinned explicitly).
+    bench_place = keep_off(cpus[0] if pin else None)
+    locust, wrk, nginx, reasons = external_tools(repo, mode, sections)
+    have_valgrind = os.access(VALGRIND, os.X_OK)
     ctx = Context(repo=repo, metronome=metronome, llmsim=llmsim, raw=raw, p=MODES[mode],
                   gen_cpu=cpus[0] if pin else None, server_cpu=cpus[1] if pin else None,
                   locust=locust, wrk=wrk, nginx=nginx, skip_reasons=reasons)
@@ -125,10 +140,12 @@ def main(argv: list[str]) -> int:
         versions["wrk"] = version([wrk, "-v"])
     if nginx:
         versions["nginx"] = version([nginx, "-v"])
+    if have_valgrind and "4" in sections:
+        versions["valgrind"] = version([VALGRIND, "--version"])
     meta = {"started": started.isoformat(timespec="seconds"), "mode": mode, "machine": machine(),
             "load_start": load_average(), "versions": versions,
-            "pinning": f"generator on CPU {ctx.gen_cpu}, servers on CPU {ctx.server_cpu} (taskset)" if pin
-            else "none (taskset missing or fewer than 2 usable CPUs)",
+            "pinning": f"generator on CPU {ctx.gen_cpu}, servers on CPU {ctx.server_cpu} (taskset), {bench_place}"
+            if pin else "none (taskset missing or fewer than 2 usable CPUs)", "sections": sections,
             "skipped": [f"{tool}: {why}" for tool, why in reasons.items()]}
     say(f"metronome bench ({mode}) → {out_dir}")
     for line in meta["skipped"]:
@@ -136,12 +153,19 @@ def main(argv: list[str]) -> int:
 
     tables: list[report.Table] = []
     try:
-        say("== 1. beside Locust")
-        tables.append(beside_locust(ctx))
-        say("== 2. coordinated omission")
-        tables.append(coordinated_omission(ctx))
-        say("== 3. generator cost")
-        tables += generator_cost(ctx)
+        if "1" in sections:
+            say("== 1. beside Locust")
+            tables.append(beside_locust(ctx))
+        if "2" in sections:
+            say("== 2. coordinated omission")
+            tables.append(coordinated_omission(ctx))
+        if "3" in sections:
+            say("== 3. generator cost")
+            tables += generator_cost(ctx)
+        if "4" in sections:
+            say("== 4. speed: CPU, instructions, allocations, memory" +
+                ("" if have_valgrind else f" ({VALGRIND} missing: no instruction counts)"))
+            tables += speed(ctx, mode, have_valgrind)
     finally:
         stop_all()
     meta["load_end"] = load_average()
@@ -154,7 +178,8 @@ def main(argv: list[str]) -> int:
     say(f"written: {out_dir / 'compare.md'} and {out_dir / 'compare.json'}")
 
     if mode == "smoke":
-        found = report.problems(doc, markdown, TABLE_KEYS) + selfcheck.smoke_figures(doc, ctx.p)
+        found = report.problems(doc, markdown, [k for x in sections for k in TABLE_KEYS[x]]) + \
+            selfcheck.smoke_figures(doc, ctx.p)
         if found:
             say("BENCH_SMOKE FAILED:\n  " + "\n  ".join(found) + f"\n(report kept in {out_dir})")
             return 1

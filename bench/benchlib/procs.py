@@ -1,5 +1,6 @@
 # Processes of the bench: start, measure (wait4 rusage), and always end them by pid; the machine's facts.
 import os
+import select
 import shlex
 import signal
 import socket
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLOCK_TICKS_PER_SEC = os.sysconf("SC_CLK_TCK")
+# The CPUs the bench may use, read before keep_off narrows the bench's own affinity.
+USABLE_CPUS = sorted(os.sched_getaffinity(0))
 
 
 class BenchError(Exception):
@@ -65,8 +68,9 @@ class Finished:
     wall_s: float
     user_s: float
     sys_s: float
-    max_rss_kb: int
+    max_rss_kb: int | None         # None when not above the bench's own peak (see _own_peak_kb)
     involuntary_switches: int      # times the kernel took the CPU away: a busy shared machine shows here
+    run_delay_s: float | None      # time it was ready to run but waited for its core (/proc/PID/schedstat)
     stdout: str
     stderr: str
     timed_out: bool
@@ -88,23 +92,32 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
+        own_peak_kb = _own_peak_kb()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
                                 env={**os.environ, **(env or {})})
         _live[proc.pid] = proc
-        timed_out, reaped = False, False
+        timed_out, killed, reaped, run_delay_s = False, False, False, None
+        # Waits on a pidfd: the bench sleeps until the child exits instead of waking 50 times a second
+        # (a polling parent is one more process taking turns on the generator's core).
+        pidfd = os.pidfd_open(proc.pid)
         try:
             while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid == proc.pid:
+                remaining = None if killed else \
+                    max(timeout_sec + (5 if timed_out else 0) - (time.monotonic() - started), 0)
+                if select.select([pidfd], [], [], remaining)[0]:
+                    # Exited, not yet reaped: its scheduler statistics are still readable.
+                    run_delay_s = _run_delay_s(proc.pid)
+                    pid, status, usage = os.wait4(proc.pid, 0)
                     reaped = True
                     break
-                if not timed_out and time.monotonic() - started > timeout_sec:
+                if not timed_out:
                     timed_out = True
                     proc.send_signal(signal.SIGTERM)
-                elif timed_out and time.monotonic() - started > timeout_sec + 5:
+                else:
+                    killed = True
                     proc.kill()
-                time.sleep(0.02)
         finally:
+            os.close(pidfd)
             if not reaped:
                 # Reached only when interrupted mid-wait: end the child before leaving.
                 proc.kill()
@@ -115,10 +128,42 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_
     # wait4 reaped the child: tell Popen, so it never waits again.
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Finished(argv=argv, env=env or {}, returncode=proc.returncode, wall_s=wall_s,
-                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=usage.ru_maxrss,
-                    involuntary_switches=usage.ru_nivcsw,
+                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=usage.ru_maxrss if usage.ru_maxrss > own_peak_kb else None,
+                    involuntary_switches=usage.ru_nivcsw, run_delay_s=run_delay_s,
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"),
                     timed_out=timed_out)
+
+
+def _own_peak_kb() -> int:
+    """The bench's own peak RSS. On exec the kernel keeps the peak of the memory the child had before
+    it (the bench's, copied at the fork) as the child's max RSS, so wait4 reports the larger of the
+    tool's peak and about this; a figure not above it is the bench's, not the tool's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _run_delay_s(pid: int) -> float | None:
+    """Seconds the process was runnable but waiting for a CPU: the second field of schedstat (ns)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def keep_off(cpu: int | None) -> str:
+    """Moves the bench's own process (and what it starts unpinned) off the generator's core."""
+    if cpu is None:
+        return "not pinned"
+    others = set(USABLE_CPUS) - {cpu}
+    if not others:
+        return "not pinned"
+    os.sched_setaffinity(0, others)
+    return f"the bench's own process on CPU {','.join(map(str, sorted(others)))}"
 
 
 @dataclass
@@ -186,12 +231,15 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout_sec: float = 10) -
 
 NGINX_CONF = """\
 # Written by bench/bench.py: one worker answering every GET with a 2-byte 200, like llmsim --fast.
+# In the foreground (daemon off) so that the bench owns its pid; the master only waits, the worker
+# does the work either way. multi_accept and a deep backlog, so a growing pool's connects are
+# accepted at once (the default backlog of 511 overflows in a connect burst and costs a 1 s SYN retry).
 daemon off;
 worker_processes 1;
 worker_rlimit_nofile 65536;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 16384; }}
+events {{ worker_connections 16384; multi_accept on; }}
 http {{
     access_log off;
     keepalive_requests 100000000;
@@ -201,18 +249,26 @@ http {{
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} backlog={backlog};
         location / {{ return 200 "ok"; }}
     }}
 }}
 """
 
 
+def _somaxconn() -> int:
+    """The kernel caps a listen backlog at net.core.somaxconn; ask for 4096 or that cap."""
+    try:
+        return min(4096, int(Path("/proc/sys/net/core/somaxconn").read_text()))
+    except (OSError, ValueError):
+        return 4096
+
+
 def start_nginx(nginx: str, *, cpu: int | None, work_dir: Path) -> Server:
     work_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = work_dir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=work_dir, port=port))
+    conf.write_text(NGINX_CONF.format(dir=work_dir, port=port, backlog=_somaxconn()))
     argv = pinned([nginx, "-p", str(work_dir), "-e", str(work_dir / "error.log"), "-c", str(conf)], cpu)
     with open(work_dir / "stdout.log", "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -234,7 +290,7 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)), "cpu_model": model,
+    return {"nproc": os.cpu_count(), "cpus_usable": len(USABLE_CPUS), "cpu_model": model,
             "kernel": os.uname().release, "hostname": os.uname().nodename}
 
 

@@ -43,7 +43,7 @@ def smoke_figures(doc: dict, p) -> list[str]:
     found = []
     tables = {t["key"]: t for t in doc["tables"]}
     expected_ms = p.s1_ttft_ms + (p.s1_tokens - 1) * p.s1_itl_ms
-    for row in tables["beside_locust"]["rows"]:
+    for row in tables["beside_locust"]["rows"] if "beside_locust" in tables else []:
         if not row["label"].startswith("Metronome"):
             continue
         v = row["values"]
@@ -52,16 +52,29 @@ def smoke_figures(doc: dict, p) -> list[str]:
         # No response can finish before the model's TTFT + (n − 1) × ITL (1 % for histogram precision).
         if v["p50"] is None or v["p50"] < expected_ms * 0.99:
             found.append(f"beside_locust/{row['label']}: p50 {v['p50']} ms is below the model's {expected_ms} ms")
-    co = {r["label"]: r["values"] for r in tables["coordinated_omission"]["rows"]}
-    truth = co["analytic truth"]
-    open_loop = next(v for label, v in co.items() if label.startswith("Metronome"))
-    # A request caught at the start of a freeze waits nearly F: the open loop's p99 must show the freeze.
-    if open_loop["p99"] is None or open_loop["p99"] < truth["p99"] * 0.5:
-        found.append(f"coordinated_omission: Metronome p99 {open_loop['p99']} ms hides the freeze "
-                     f"(truth {truth['p99']} ms)")
-    for row in tables["cpu_cost"]["rows"]:
+    if "coordinated_omission" in tables:
+        co = {r["label"]: r["values"] for r in tables["coordinated_omission"]["rows"]}
+        truth = co["analytic truth"]
+        open_loop = next(v for label, v in co.items() if label.startswith("Metronome"))
+        # A request caught at the start of a freeze waits nearly F: the open loop's p99 must show the freeze.
+        if open_loop["p99"] is None or open_loop["p99"] < truth["p99"] * 0.5:
+            found.append(f"coordinated_omission: Metronome p99 {open_loop['p99']} ms hides the freeze "
+                         f"(truth {truth['p99']} ms)")
+    for row in tables["cpu_cost"]["rows"] if "cpu_cost" in tables else []:
         if row["label"].startswith("Metronome") and not row["values"]["requests"]:
             found.append(f"cpu_cost/{row['label']}: no requests answered")
-    if not tables["sustained_rate_steps"]["rows"]:
+    if "sustained_rate_steps" in tables and not tables["sustained_rate_steps"]["rows"]:
         found.append("sustained_rate_steps: the search ran no step")
+    for row in tables["speed_cpu"]["rows"] if "speed_cpu" in tables else []:
+        v = row["values"]
+        if row["label"].startswith("Metronome") and (not v["cpu_per_10k"] or v["rps"] < 0.9 * v["rate"]):
+            found.append(f"speed_cpu/{row['label']}: {v['rps']} rps of {v['rate']}, CPU/10k {v['cpu_per_10k']}")
+    for row in tables["speed_instructions"]["rows"] if "speed_instructions" in tables else []:
+        count = row["values"]["instructions"]
+        # A request or an event costs something, and far less than a million instructions.
+        if count is not None and not 100 < count < 1_000_000:
+            found.append(f"speed_instructions/{row['label']}: {count} instructions is not plausible")
+    for row in tables["speed_memory"]["rows"] if "speed_memory" in tables else []:
+        if not row["values"]["requests"]:
+            found.append(f"speed_memory/{row['label']}: no requests answered")
     return found

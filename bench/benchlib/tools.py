@@ -24,9 +24,10 @@ class Measured:
     error_rate: float              # fraction of requests that failed
     latency_ms: dict[str, float]   # p50/p90/p95/p99
     cpu_s: float
-    max_rss_mb: float
+    max_rss_mb: float | None       # None: not above the bench's own peak, so not measurable by wait4
     wall_s: float
     involuntary_switches: int = 0
+    run_delay_s: float | None = None      # time it waited for its core while ready to run
     offered_rps: float | None = None
     service_ms: dict[str, float] | None = None
     send_lag_ms: dict[str, float] | None = None
@@ -38,6 +39,10 @@ class Measured:
 
     def cpu_s_per_10k(self) -> float | None:
         return self.cpu_s * 10_000 / self.requests if self.requests else None
+
+
+def _mb(kb: int | None) -> float | None:
+    return None if kb is None else kb / 1024
 
 
 def _check(done: Finished, tool: str) -> None:
@@ -65,8 +70,8 @@ def metronome(binary: Path, url: str, args: list[str], *, cpu: int | None, timeo
         rps=float(summary["achieved_rps"]), offered_rps=float(summary["offered_rps"]),
         error_rate=float(summary["error_rate"]), latency_ms=pick(summary["latency_ms"]),
         service_ms=pick(summary["service_time_ms"]), send_lag_ms=pick(summary["send_lag_ms"]),
-        cpu_s=done.cpu_s, max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s,
-        involuntary_switches=done.involuntary_switches,
+        cpu_s=done.cpu_s, max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s,
+        involuntary_switches=done.involuntary_switches, run_delay_s=done.run_delay_s,
         extra={"stages": summary.get("stages", []), "scheduled": summary["scheduled"], "dropped": summary["dropped"],
                "unfinished": summary["unfinished"], "generator_cpu_s": summary.get("generator_cpu_s"),
                "connections_opened": summary.get("connections_opened"), "exit_code": done.returncode,
@@ -135,8 +140,9 @@ def locust(binary: Path, locustfile: Path, host: str, *, users: int, spawn_rate:
         # Locust's own "Requests/s" (total_rps): requests over the span from start to the last request.
         rps=total / max(last - start, 1e-4), error_rate=failures / total if total else 0.0,
         latency_ms={p: locust_percentile(buckets, total, f) for p, f in fractions.items()},
-        cpu_s=done.cpu_s, max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s,
-        involuntary_switches=done.involuntary_switches, extra={"exit_code": done.returncode})
+        cpu_s=done.cpu_s, max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s,
+        involuntary_switches=done.involuntary_switches, run_delay_s=done.run_delay_s,
+        extra={"exit_code": done.returncode})
 
 
 # --- wrk --------------------------------------------------------------------------------------------
@@ -162,7 +168,8 @@ def wrk(binary: str, url: str, *, connections: int, duration_sec: int, cpu: int 
         tool="wrk", command=done.command, raw=str(log_dir / f"{name}.stdout"), requests=requests,
         succeeded=max(requests - failed, 0), rps=rps, error_rate=failed / requests if requests else 0.0,
         latency_ms={p: latency.get(p) for p in PERCENTILES}, cpu_s=done.cpu_s,
-        max_rss_mb=done.max_rss_kb / 1024, wall_s=done.wall_s, involuntary_switches=done.involuntary_switches)
+        max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s, involuntary_switches=done.involuntary_switches,
+        run_delay_s=done.run_delay_s)
 
 
 def parse_wrk(out: str) -> tuple[int, int, float, dict[str, float]] | None:

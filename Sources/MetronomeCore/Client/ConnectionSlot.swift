@@ -52,13 +52,25 @@ struct ConnectionSlab {
     let capacity: Int
 
     init(capacity: Int) {
-        self.capacity = capacity
-        slots = .allocate(capacity: capacity)
+        self.init(reserving: capacity)
         slots.initialize(repeating: ConnectionSlot(), count: capacity)
     }
 
+    /// Room for `capacity` slots, none initialised: the engine prepares a slot when it first uses it,
+    /// so the pages of slots never used (most of a 10,000 cap) are never touched and cost no memory.
+    init(reserving capacity: Int) {
+        self.capacity = capacity
+        slots = .allocate(capacity: capacity)
+    }
+
+    /// Initialises slot `index` (not yet initialised) to a free slot.
+    @inline(__always)
+    func prepare(_ index: Int) {
+        (slots + index).initialize(to: ConnectionSlot())
+    }
+
+    /// `ConnectionSlot` is plain data, so slots need no deinitialising, prepared or not.
     func deallocate() {
-        slots.deinitialize(count: capacity)
         slots.deallocate()
     }
 

@@ -35,6 +35,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private static var digitsStride: Int { RequestTemplate.maxSequenceWidth }
 
     private var free = SlotList()
+    /// Slots 0..<preparedSlots are initialised (see takeSlot); the rest of the cap is only reserved.
+    private var preparedSlots = 0
     private var connecting = SlotList()
     private var idle = SlotList()
     private var busy = SlotList()
@@ -68,18 +70,16 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stageStartsNs = config.plan.stages.map(\.startNs)
         requestLog = config.requestLog
         closedLoop = config.closedLoop
-        slab = ConnectionSlab(capacity: config.maxConnections)
+        // Reserved for the cap, initialised per slot on first use (takeSlot): memory follows the
+        // connections a run opens, not --max-connections.
+        slab = ConnectionSlab(reserving: config.maxConnections)
         parsers = .allocate(capacity: config.maxConnections)
-        parsers.initialize(repeating: ResponseParser(), count: config.maxConnections)
         scanners = .allocate(capacity: config.maxConnections)
-        for index in 0..<config.maxConnections { (scanners + index).initialize(to: Scanner(stats: stats)) }
         digits = .allocate(capacity: config.maxConnections * Self.digitsStride)
-        digits.initialize(repeating: UInt8(ascii: "0"), count: config.maxConnections * Self.digitsStride)
         iovecs = .allocate(capacity: 3)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
         queue = RequestQueue(capacity: config.maxQueue)
         ready = ReadyList(slots: config.maxConnections)
-        for index in 0..<Int32(config.maxConnections) { slab.pushBack(index, to: &free) }
     }
 
     /// Runs the plan, then the drain, and returns; the stats hold everything measured.
@@ -200,9 +200,23 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// Opens connections while more requests wait than connects are under way, up to the cap.
     private mutating func openConnectionsForQueue(now: UInt64) {
         guard now >= connectBackoffUntilNs else { return }
-        while queue.count > connecting.count, let index = slab.popFront(&free) {
+        while queue.count > connecting.count, let index = takeSlot() {
             if !openConnection(index, now: now) { return }
         }
+    }
+
+    /// A freed slot, else the next one never used, initialised now (with its parser, scanner and
+    /// sequence digits); nil at the cap.
+    private mutating func takeSlot() -> Int32? {
+        if let index = slab.popFront(&free) { return index }
+        guard preparedSlots < slab.capacity else { return nil }
+        let index = preparedSlots
+        slab.prepare(index)
+        (parsers + index).initialize(to: ResponseParser())
+        (scanners + index).initialize(to: Scanner(stats: stats))
+        (digits + index * Self.digitsStride).initialize(repeating: UInt8(ascii: "0"), count: Self.digitsStride)
+        preparedSlots += 1
+        return Int32(index)
     }
 
     /// False when the generator's own limits refused the connection: the request stays queued.
@@ -662,17 +676,17 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     }
 
     private func releaseEverything() {
-        for index in 0..<slab.capacity where slab.slots[index].fd >= 0 {
+        for index in 0..<preparedSlots where slab.slots[index].fd >= 0 {
             closeDescriptor(slab.slots[index].fd)
         }
         stats.live.set(LiveCounter.openConnections.rawValue, 0)
         stats.live.set(LiveCounter.inFlight.rawValue, 0)
         stats.live.set(LiveCounter.queued.rawValue, 0)
         slab.deallocate()
-        parsers.deinitialize(count: slab.capacity)
+        parsers.deinitialize(count: preparedSlots)
         parsers.deallocate()
-        for index in 0..<slab.capacity { scanners[index].release() }
-        scanners.deinitialize(count: slab.capacity)
+        for index in 0..<preparedSlots { scanners[index].release() }
+        scanners.deinitialize(count: preparedSlots)
         scanners.deallocate()
         digits.deallocate()
         iovecs.deallocate()
