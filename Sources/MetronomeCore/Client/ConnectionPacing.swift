@@ -1,0 +1,60 @@
+// How many connections the pool may hold and open at once: sized by Little's law, so a stall is no storm.
+
+/// Without pacing the pool grew by one connection per queued request, up to `--max-connections`:
+/// when the server stalls (or the loop falls behind) every request due meanwhile opened its own
+/// connection, thousands at once, and each connect cost both sides CPU just as they were behind.
+///
+/// Little's law says a rate R at service time S keeps R·S requests in flight. The pool may hold
+/// `max(floor, headroom × R × S)` connections (never above `--max-connections`), and at most
+/// `max(floor, R × S)` connects may be under way at once. R is the plan's rate now; S is a running
+/// median of the service times of finished requests (each moves it by 1/64 of itself towards the
+/// sample), so the few requests caught in a stall do not inflate it the way a mean would. Before
+/// the first request finishes S is unknown: the pool is not limited then, only the connects in
+/// flight. Requests held back wait in the queue, and their latency counts from their intended
+/// start as always.
+public struct ConnectionPacing: Sendable {
+    /// Connections and connects in flight allowed whatever the estimate says.
+    public static var floor: Int { 64 }
+    /// The pool may hold this many times what Little's law needs: service times vary, and Poisson
+    /// arrivals come in bursts.
+    public static var headroom: Double { 4 }
+
+    /// The running median of service times in ns; 0 until a request finished.
+    public private(set) var serviceEstimateNs: UInt64 = 0
+
+    public init() {}
+
+    /// A request ended `serviceNs` after its first byte went out.
+    @inline(__always)
+    public mutating func noteService(_ serviceNs: UInt64) {
+        if serviceEstimateNs == 0 {
+            serviceEstimateNs = max(serviceNs, 1)
+        } else if serviceNs > serviceEstimateNs {
+            serviceEstimateNs &+= serviceEstimateNs >> 6 | 1
+        } else if serviceNs < serviceEstimateNs {
+            serviceEstimateNs &-= min(serviceEstimateNs >> 6 | 1, serviceEstimateNs - 1)
+        }
+    }
+
+    /// Connections Little's law needs at `ratePerSec`, or nil before any request finished.
+    @inline(__always)
+    public func needed(ratePerSec: Double) -> Double? {
+        serviceEstimateNs == 0 ? nil : ratePerSec * Double(serviceEstimateNs) / 1e9
+    }
+
+    /// The most connections the pool may hold at `ratePerSec`, capped at `maxConnections`.
+    public func poolLimit(ratePerSec: Double, maxConnections: Int) -> Int {
+        guard let need = needed(ratePerSec: ratePerSec) else { return maxConnections }
+        return Self.clamp(Self.headroom * need, maxConnections)
+    }
+
+    /// The most connects that may be under way at once.
+    public func connectLimit(ratePerSec: Double, maxConnections: Int) -> Int {
+        Self.clamp(needed(ratePerSec: ratePerSec) ?? 0, maxConnections)
+    }
+
+    private static func clamp(_ count: Double, _ maxConnections: Int) -> Int {
+        let wanted = count < Double(Int32.max) ? max(floor, Int(count.rounded(.up))) : Int(Int32.max)
+        return min(wanted, maxConnections)
+    }
+}
