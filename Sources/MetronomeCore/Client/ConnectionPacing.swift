@@ -1,35 +1,54 @@
 // How many connections the pool may hold and open at once: sized by Little's law, so a stall is no storm.
 
 /// Without pacing the pool grew by one connection per queued request, up to `--max-connections`:
-/// when the server stalls (or the loop falls behind) every request due meanwhile opened its own
-/// connection, thousands at once, and each connect cost both sides CPU just as they were behind.
+/// when the server stalls, or the loop thread falls behind, every request due meanwhile opened its
+/// own connection, thousands at once, and each connect cost both sides CPU just as they were behind.
 ///
 /// Little's law says a rate R at service time S keeps R·S requests in flight. The pool may hold
 /// `max(floor, headroom × R × S)` connections (never above `--max-connections`), and at most
-/// `max(floor, R × S)` connects may be under way at once. R is the plan's rate now; S is a running
-/// median of the service times of finished requests (each moves it by 1/64 of itself towards the
-/// sample), so the few requests caught in a stall do not inflate it the way a mean would. Before
-/// the first request finishes S is unknown: the pool is not limited then, only the connects in
-/// flight. Requests held back wait in the queue, and their latency counts from their intended
-/// start as always.
+/// `max(floor, R × S)` connects may be under way at once. R is the plan's rate now. S is a running
+/// median of service times: one finished request per `sampleIntervalNs` moves it by 1/64 of itself
+/// towards the sample. Sampling by time, not by request, is what makes a stall harmless: a stall of
+/// any length yields a few samples, not thousands (the requests caught in it finish together), while
+/// a server that really slowed down is followed within seconds (×4.7 a second at most).
+///
+/// S starts as the shortest service time of the first interval after a request first finished (the
+/// first requests also pay for connects and warm-up). Before that S is unknown: the pool is not
+/// limited, only the connects in flight. Requests held back wait in the queue, and their latency
+/// counts from their intended start as always.
 public struct ConnectionPacing: Sendable {
     /// Connections and connects in flight allowed whatever the estimate says.
     public static var floor: Int { 64 }
-    /// The pool may hold this many times what Little's law needs: service times vary, and Poisson
-    /// arrivals come in bursts.
+    /// The pool may hold this many times what Little's law needs at the median service time: service
+    /// times have a tail, and Poisson arrivals come in bursts.
     public static var headroom: Double { 4 }
+    /// At most one finished request per interval moves the estimate.
+    public static var sampleIntervalNs: UInt64 { 10_000_000 }
 
     /// The running median of service times in ns; 0 until a request finished.
     public private(set) var serviceEstimateNs: UInt64 = 0
+    private var nextSampleNs: UInt64 = 0
+    /// The end of the first interval, in which S is the shortest sample seen.
+    private var firstIntervalEndNs: UInt64 = 0
 
     public init() {}
 
-    /// A request ended `serviceNs` after its first byte went out.
+    /// A request ended `serviceNs` after its first byte went out, at `nowNs` (monotonic).
     @inline(__always)
-    public mutating func noteService(_ serviceNs: UInt64) {
+    public mutating func noteService(_ serviceNs: UInt64, atNs nowNs: UInt64) {
         if serviceEstimateNs == 0 {
             serviceEstimateNs = max(serviceNs, 1)
-        } else if serviceNs > serviceEstimateNs {
+            firstIntervalEndNs = nowNs &+ Self.sampleIntervalNs
+            nextSampleNs = firstIntervalEndNs
+            return
+        }
+        if nowNs < firstIntervalEndNs {
+            serviceEstimateNs = max(min(serviceEstimateNs, serviceNs), 1)
+            return
+        }
+        guard nowNs >= nextSampleNs else { return }
+        nextSampleNs = nowNs &+ Self.sampleIntervalNs
+        if serviceNs > serviceEstimateNs {
             serviceEstimateNs &+= serviceEstimateNs >> 6 | 1
         } else if serviceNs < serviceEstimateNs {
             serviceEstimateNs &-= min(serviceEstimateNs >> 6 | 1, serviceEstimateNs - 1)

@@ -48,6 +48,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     // Loop figures, published to the live counters once a second and at the end (no atomics per request).
     private var earlySends: UInt64 = 0
     private var horizonUsedNs: UInt64 = 0
+    /// The send horizon now, worked out from the plan's rate at most once per `horizonRecheckNs`.
+    private var horizonNs: UInt64 = 0
+    private var horizonRecheckNs: UInt64 = 0
+    private static var horizonRecheckNs: UInt64 { 1_000_000 }
     private var poolHeldEpisodes: UInt64 = 0
     private var pollWaits: UInt64 = 0
 
@@ -145,12 +149,12 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// own intended start.
     private mutating func dispatchDue(_ now: UInt64) {
         guard let first = nextArrivalNs, first <= now &+ horizon.capNs else { return }
-        var limitNs = now
-        if horizon.capNs > 0 {
-            let horizonNs = horizon.horizonNs(ratePerSec: config.plan.rate(atNs: now &- startNs))
+        if horizon.capNs > 0 && now >= horizonRecheckNs {
+            horizonNs = horizon.horizonNs(ratePerSec: config.plan.rate(atNs: now &- startNs))
             if horizonNs > horizonUsedNs { horizonUsedNs = horizonNs }
-            limitNs = now &+ horizonNs
+            horizonRecheckNs = now &+ Self.horizonRecheckNs
         }
+        let limitNs = now &+ horizonNs
         while let due = nextArrivalNs, due <= limitNs {
             currentStage = config.plan.stageIndex(atNs: due &- startNs, from: currentStage)
             let request = QueuedRequest(intendedNs: due, sequence: nextSequence, stage: Int32(currentStage))
@@ -511,7 +515,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.add(.completed, stage: stage)
         stats.add(.responseBodyBytes, stage: stage, UInt64(parsers[Int(index)].bodyBytes))
         stats.statusCounts.add(min(max(status, 0), RunStats.statusCodeCount - 1))
-        pacing.noteService(now &- slot.pointee.sentNs)
+        pacing.noteService(now &- slot.pointee.sentNs, atNs: now)
         var outcome = Outcome.httpError
         if status >= 200 && status < 300 {
             outcome = scanners[Int(index)].finishSuccess(nowNs: now)
