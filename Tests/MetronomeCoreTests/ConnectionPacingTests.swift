@@ -16,18 +16,20 @@ final class ConnectionPacingTests: XCTestCase {
     func testNoLimitOnThePoolBeforeAnyRequestFinished() {
         let pacing = ConnectionPacing()
         XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, maxConnections: 10_000), 10_000)
-        XCTAssertEqual(pacing.connectLimit(ratePerSec: 30_000, maxConnections: 10_000), ConnectionPacing.floor)
+        XCTAssertEqual(pacing.connectLimit(ratePerSec: 30_000, maxConnections: 10_000), ConnectionPacing.connectFloor)
     }
 
     func testLimitsFollowLittlesLawWithAFloorAndTheCap() {
         var pacing = ConnectionPacing()
         var clock: UInt64 = 1
-        feed(&pacing, &clock, count: 100, serviceNs: 2_000_000, spacingNs: intervalNs)   // 2 ms
-        XCTAssertEqual(pacing.serviceEstimateNs, 2_000_000)
-        // 30,000 rps × 2 ms = 60 in flight: the pool may hold 4 × 60 = 240, connects in flight 60 → the floor.
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, maxConnections: 10_000), 240)
-        XCTAssertEqual(pacing.connectLimit(ratePerSec: 30_000, maxConnections: 10_000), ConnectionPacing.floor)
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, maxConnections: 10_000), ConnectionPacing.floor)
+        feed(&pacing, &clock, count: 100, serviceNs: 5_000_000, spacingNs: intervalNs)   // 5 ms
+        XCTAssertEqual(pacing.serviceEstimateNs, 5_000_000)
+        // 30,000 rps × 5 ms = 150 in flight: the pool may hold 4 × 150 + 300 (10 ms of arrivals) = 900,
+        // with 150 connects under way.
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, maxConnections: 10_000), 900)
+        XCTAssertEqual(pacing.connectLimit(ratePerSec: 30_000, maxConnections: 10_000), 150)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, maxConnections: 10_000), ConnectionPacing.poolFloor)
+        XCTAssertEqual(pacing.connectLimit(ratePerSec: 10, maxConnections: 10_000), ConnectionPacing.connectFloor)
         XCTAssertEqual(pacing.poolLimit(ratePerSec: 1e9, maxConnections: 10_000), 10_000)
         XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, maxConnections: 8), 8, "never above --max-connections")
     }
@@ -60,8 +62,8 @@ final class ConnectionPacingTests: XCTestCase {
         var clock: UInt64 = 1
         feed(&pacing, &clock, count: 1000, serviceNs: 1_000_000, spacingNs: intervalNs)
         XCTAssertEqual(pacing.serviceEstimateNs, 1_000_000)
-        // 60,000 requests of 2 s finish over 50 ms (1.2 per µs): five samples.
-        feed(&pacing, &clock, count: 60_000, serviceNs: 2_000_000_000, spacingNs: 833)
+        // 60,000 requests of 2 s finish over 200 ms (0.3 per µs): four or five samples.
+        feed(&pacing, &clock, count: 60_000, serviceNs: 2_000_000_000, spacingNs: 3_333)
         XCTAssertLessThan(pacing.serviceEstimateNs, 1_100_000, "at most ×1.1 after the stall")
         // A server that really slowed down to 50 ms: followed within a few seconds.
         feed(&pacing, &clock, count: 300, serviceNs: 50_000_000, spacingNs: intervalNs)

@@ -58,7 +58,7 @@ final class EngineLoopTests: XCTestCase {
 
     /// The server stops writing for 1 s while 2,000 rps keep coming (about 2,000 requests due in the
     /// freeze). Unpaced, each of them opened its own connection; paced, the pool stays near what
-    /// Little's law needs (the floor of 64 here) and the rest wait in the queue, timed from their
+    /// Little's law needs (the floor of 256 here) and the rest wait in the queue, timed from their
     /// intended start. Nothing is lost.
     func testAServerFreezeIsNoConnectionStorm() throws {
         let server = try startServer {
