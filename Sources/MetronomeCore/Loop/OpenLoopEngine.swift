@@ -48,10 +48,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     // Loop figures, published to the live counters once a second and at the end (no atomics per request).
     private var earlySends: UInt64 = 0
     private var horizonUsedNs: UInt64 = 0
-    /// The send horizon now, worked out from the plan's rate at most once per `horizonRecheckNs`.
+    /// The send horizon now, worked out from the plan's rate once per `horizonRecheckNs`.
     private var horizonNs: UInt64 = 0
     private var horizonRecheckNs: UInt64 = 0
-    private static var horizonRecheckNs: UInt64 { 1_000_000 }
+    /// Holds keep their rate; a ramp's moves little in 100 ms (and the horizon only switches at 1 / cap).
+    private static var horizonRecheckNs: UInt64 { 100_000_000 }
     private var poolHeldEpisodes: UInt64 = 0
     private var pollWaits: UInt64 = 0
 
