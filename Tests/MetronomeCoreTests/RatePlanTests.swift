@@ -157,6 +157,30 @@ final class RatePlanTests: XCTestCase {
             XCTAssertEqual(multiStage.stageIndex(atNs: t), expected, "t = \(t)")
         }
         XCTAssertEqual(constant100.stageIndex(atNs: ns(10)), 0)
+        // The loop's forward cursor is the same rule, from any earlier stage.
+        for plan in [multiStage, pauseFirst, pauseBetween, constant100] {
+            var current = 0
+            for (t, _) in table {
+                current = plan.stageIndex(atNs: t, from: current)
+                XCTAssertEqual(current, plan.stageIndex(atNs: t), "t = \(t)")
+                XCTAssertEqual(plan.stageIndex(atNs: t, from: 0), plan.stageIndex(atNs: t), "t = \(t)")
+            }
+        }
+    }
+
+    /// 0 → 10 rps over 1 s (Λ = 5), then 10 rps for 1 s: constant arrival 5 lands exactly on the hold's
+    /// start and belongs to the hold (its Λ⁻¹ is worked out on the ramp's piece, which ends there).
+    func testAnArrivalOnAStageStartBelongsToThatStage() throws {
+        let twoStages = plan(0, (1, 10), (1, 10))
+        var schedule = ArrivalSchedule(plan: twoStages, process: .constant, seed: 1)
+        var perStage = [0, 0]
+        var onBoundary = 0
+        while let t = schedule.next() {
+            perStage[twoStages.stageIndex(atNs: t)] += 1
+            if t == ns(1) { onBoundary += 1 }
+        }
+        XCTAssertEqual(onBoundary, 1)
+        XCTAssertEqual(perStage, [4, 11])
     }
 
     func testStagesCarryRatesOffsetsAndNames() {

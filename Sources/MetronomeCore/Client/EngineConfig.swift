@@ -23,6 +23,8 @@ public struct EngineConfig: Sendable {
     public var handlesSignals = false
     /// `--request-log`: one line per request; nil writes none.
     public var requestLog: RequestLog?
+    /// The most a request may leave ahead of its intended start, once the rate fills it (`SendHorizon`); 0 never sends early.
+    public var sendHorizonCapNs: UInt64 = 100_000
     /// `--concurrency`: a closed loop's workers send instead of the schedule; nil runs open loop.
     public var closedLoop: ClosedLoopArrivals?
 

@@ -117,6 +117,7 @@ public struct LoadRun {
         config.requestTimeoutNs = options.timeoutNs
         config.drainNs = options.effectiveDrainNs
         config.idleTimeoutNs = options.idleTimeoutNs
+        config.sendHorizonCapNs = options.sendHorizonNs
         config.requestLog = requestLog
         config.closedLoop = options.closedLoopArrivals(plan: plan)
         return config

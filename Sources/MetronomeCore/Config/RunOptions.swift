@@ -47,6 +47,8 @@ public struct RunOptions: Sendable {
     /// nil: the request timeout.
     public var drainNs: UInt64?
     public var idleTimeoutNs: UInt64 = 4_000_000_000
+    /// The most a request may leave ahead of its intended start (`SendHorizon`); no flag yet.
+    public var sendHorizonNs: UInt64 = 100_000
     public var workload = WorkloadKind.openaiChat
     /// nil: ask the server (`GET /v1/models`) and take the first id.
     public var model: String?

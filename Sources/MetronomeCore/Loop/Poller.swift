@@ -139,12 +139,14 @@ public final class Poller {
     /// Returns the number of events, read with `event(at:)`.
     @inline(__always)
     public func wait(untilNs deadlineNs: UInt64, nowNs: UInt64) -> Int {
-        if deadlineNs == .max { return wait(timeoutMs: -1) }
-        if deadlineNs <= nowNs { return wait(timeoutMs: 0) }
+        // Every wait, a poll (deadline passed) and a block (no deadline) included, is one epoll_pwait2
+        // while it works: one kind of epoll call, one per loop turn.
         if hasPreciseWait {
-            let delayNs = deadlineNs - nowNs
+            let delayNs = deadlineNs > nowNs ? deadlineNs - nowNs : 0
             var timeout = timespec(tv_sec: Int(delayNs / 1_000_000_000), tv_nsec: Int(delayNs % 1_000_000_000))
-            let n = preciseWaitCall(epollFD, events, Int32(capacity), &timeout, nil)
+            let n = deadlineNs == .max
+                ? preciseWaitCall(epollFD, events, Int32(capacity), nil, nil)
+                : preciseWaitCall(epollFD, events, Int32(capacity), &timeout, nil)
             if n >= 0 { return Int(n) }
             let code = currentErrno()
             if code == EINTR { return 0 }
@@ -152,6 +154,8 @@ public final class Poller {
             hasPreciseWait = false
             preciseWaitError = code
         }
+        if deadlineNs == .max { return wait(timeoutMs: -1) }
+        if deadlineNs <= nowNs { return wait(timeoutMs: 0) }
         if wake(byNs: deadlineNs, nowNs: nowNs) { return wait(timeoutMs: -1) }
         // No timer either: epoll_wait's own timeout, rounded up to whole milliseconds, keeps the loop alive.
         let delayMs = (deadlineNs - nowNs + 999_999) / 1_000_000

@@ -25,6 +25,9 @@ public struct GeneratorFigures: Sendable, Equatable {
     /// Connection attempts this machine refused (EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS, ENOMEM), and the last errno.
     public var generatorLimitedConnects: UInt64 = 0
     public var generatorLimitErrno: Int32 = 0
+    /// Times requests waited while the pool was held at its paced size (`ConnectionPacing`): every
+    /// connection busy with a server slower than usual.
+    public var poolGrowthPaced: UInt64 = 0
 
     public init() {}
 }
@@ -76,6 +79,9 @@ public enum GeneratorHealth {
         }
         if isShortOfCPU(f) {
             causes.append("the loop thread did not get the CPU: \(cpuFigures(f)); run on a quieter host or core (taskset), or lower the other load")
+        }
+        if !atCap && f.poolGrowthPaced > 0 {
+            causes.append("the pool was held at its paced size \(f.poolGrowthPaced) times (Little's law on the usual service time): every connection waited on the server, so a server stall (see service time) shows as queueing here instead of as a connection storm")
         }
         if !atCap && isConnectSetup(f) {
             causes.append("waiting for new connections: \(f.connectionsOpened) of \(f.sent) requests waited for a connect (the server may be closing keep-alive connections)")

@@ -265,6 +265,7 @@ public struct RunSummary: Sendable {
         figures.host = hostLoad
         figures.generatorLimitedConnects = connectionCounter(.generatorLimitedConnects)
         figures.generatorLimitErrno = Int32(truncatingIfNeeded: connectionCounter(.generatorLimitErrno))
+        figures.poolGrowthPaced = connectionCounter(.poolGrowthPaced)
         return figures
     }
 

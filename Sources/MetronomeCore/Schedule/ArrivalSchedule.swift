@@ -25,8 +25,9 @@ public struct ArrivalSchedule: Sendable {
     /// u of the last arrival, for the random processes; `constant` derives u from `emitted`
     /// instead, so a long plan does not accumulate the error of repeated addition.
     private var unitTime = 0.0
-    /// The stage the last arrival fell into; never moves backwards because u only grows.
-    private var stage = 0
+    /// The piece of Λ⁻¹ holding the last u (the first whose end reaches it); never moves backwards
+    /// because u only grows. Maths only: the stage a request is counted in is `RatePlan.stageIndex`.
+    private var segment = 0
     private var finished = false
 
     public init(plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
@@ -58,8 +59,8 @@ public struct ArrivalSchedule: Sendable {
             finished = true
             return nil
         }
-        while segments[stage].endArrivals < u { stage += 1 }
+        while segments[segment].endArrivals < u { segment += 1 }
         emitted += 1
-        return plan.time(ofUnitArrival: u, inStage: stage)
+        return plan.time(ofUnitArrival: u, inStage: segment)
     }
 }

@@ -151,8 +151,9 @@ public struct RatePlan: Sendable, Equatable {
         return segment.startNs + segment.offsetNs(ofArrivals: u)
     }
 
-    /// The stage an intended time falls into. A time on a boundary belongs to the later stage,
-    /// except the plan's end (and anything past it), which belongs to the last stage.
+    /// The stage of a request: THE one definition, used by the engine, the reports and the progress
+    /// line. A request whose intended offset equals a stage's start belongs to that stage; the plan's
+    /// end (and anything past it) belongs to the last stage.
     public func stageIndex(atNs t: UInt64) -> Int {
         var low = 0
         var high = segments.count - 1
@@ -161,6 +162,15 @@ public struct RatePlan: Sendable, Equatable {
             if segments[middle].startNs <= t { low = middle } else { high = middle - 1 }
         }
         return low
+    }
+
+    /// `stageIndex(atNs:)` for times that only grow: moves forward from `current` (the stage of an
+    /// earlier time), O(1) amortised, for the loop thread.
+    @inline(__always)
+    public func stageIndex(atNs t: UInt64, from current: Int) -> Int {
+        var stage = current
+        while stage + 1 < segments.count && segments[stage + 1].startNs <= t { stage += 1 }
+        return stage
     }
 
     /// A stage reduced to numbers, with Λ at its start and end precomputed.

@@ -157,6 +157,14 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
     case readBudgetYields
     /// The plan's elapsed time in ns, updated by the loop each iteration.
     case elapsedNs
+    /// Requests sent ahead of their intended start, within the send horizon (timed from their send).
+    case earlySends
+    /// The largest send horizon the loop used, in µs (0: every request left at or after its time).
+    case sendHorizonUs
+    /// Times the pool's growth was held at its paced size while requests waited (`ConnectionPacing`).
+    case poolGrowthPaced
+    /// epoll waits of the loop thread (wake-ups per request = this / sent).
+    case pollWaits
 
     /// The key of a run-wide connection counter in the reports' `connections` section; nil for gauges
     /// and counters reported elsewhere. A new connection counter needs only its key here.
@@ -170,7 +178,10 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
         case .generatorLimitedConnects: "generator_limited_connects"
         case .generatorLimitErrno: "generator_limit_errno"
         case .readBudgetYields: "read_budget_yields"
-        case .inFlight, .queued, .openConnections, .saturatedValues, .elapsedNs: nil
+        case .earlySends: "early_sends"
+        case .sendHorizonUs: "send_horizon_us"
+        case .poolGrowthPaced: "pool_growth_paced"
+        case .inFlight, .queued, .openConnections, .saturatedValues, .elapsedNs, .pollWaits: nil
         }
     }
 }

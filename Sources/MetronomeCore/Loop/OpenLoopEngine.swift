@@ -10,7 +10,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     public let stats: RunStats
     private let poller: Poller
     private var schedule: ArrivalSchedule
-    private let stageStartsNs: [UInt64]
+    private let horizon: SendHorizon
     private let requestLog: RequestLog?
     /// `--concurrency`: the workers' ready times replace the schedule (see `ClosedLoopArrivals`).
     private var closedLoop: ClosedLoopArrivals?
@@ -43,6 +43,20 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private var queue: RequestQueue
     private var ready: ReadyList
     private var connectBackoffUntilNs: UInt64 = 0
+    private var pacing = ConnectionPacing()
+    /// Requests wait while the pool is held at its paced size (one episode counted until the queue empties).
+    private var poolHeld = false
+
+    // Loop figures, published to the live counters once a second and at the end (no atomics per request).
+    private var earlySends: UInt64 = 0
+    private var horizonUsedNs: UInt64 = 0
+    /// The send horizon now, worked out from the plan's rate once per `horizonRecheckNs`.
+    private var horizonNs: UInt64 = 0
+    private var horizonRecheckNs: UInt64 = 0
+    /// Holds keep their rate; a ramp's moves little in 100 ms (and the horizon only switches at 1 / cap).
+    private static var horizonRecheckNs: UInt64 { 100_000_000 }
+    private var poolHeldEpisodes: UInt64 = 0
+    private var pollWaits: UInt64 = 0
 
     private var startNs: UInt64 = 0
     private var nextArrivalNs: UInt64? = nil
@@ -67,7 +81,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         poller = try Poller(capacity: 1024)
         if config.handlesSignals { try poller.watchTerminationSignals() }
         schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed)
-        stageStartsNs = config.plan.stages.map(\.startNs)
+        horizon = SendHorizon(capNs: config.closedLoop == nil ? config.sendHorizonCapNs : 0)
         requestLog = config.requestLog
         closedLoop = config.closedLoop
         // Reserved for the cap, initialised per slot on first use (takeSlot): memory follows the
@@ -104,8 +118,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 endPlan(atNs: startNs &+ config.plan.totalDurationNs)
             }
             if !planDone { dispatchDue(now) }
-            expireTimeouts(monotonicNs())
+            expireTimeouts(now)
             while now >= nextSecondNs {
+                publishLoopFigures()
                 stats.series.closeSecond(endNs: nextSecondNs &- startNs, total: stats.total, live: stats.live)
                 nextSecondNs &+= 1_000_000_000
             }
@@ -113,9 +128,10 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 if queue.isEmpty && busy.count == 0 && now >= planEndNs { break }
                 if now >= drainDeadlineNs { break }
             }
-            waitForEvents(now: monotonicNs())
+            waitForEvents()
         }
         let endNs = monotonicNs()
+        publishLoopFigures()
         // A signal that came as the loop ended still means the run was cut short.
         if interruptedBy == nil && config.handlesSignals, let signal = poller.takeSignal() { interruptedBy = signal }
         countUnfinished()
@@ -130,10 +146,18 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     // MARK: Schedule
 
+    /// Sends every request due by `now` plus the send horizon (see `SendHorizon`), each keeping its
+    /// own intended start.
     private mutating func dispatchDue(_ now: UInt64) {
-        while let due = nextArrivalNs, due <= now {
-            let offset = due &- startNs
-            while currentStage + 1 < stageStartsNs.count && offset >= stageStartsNs[currentStage + 1] { currentStage += 1 }
+        guard let first = nextArrivalNs, first <= now &+ horizon.capNs else { return }
+        if horizon.capNs > 0 && now >= horizonRecheckNs {
+            horizonNs = horizon.horizonNs(ratePerSec: config.plan.rate(atNs: now &- startNs))
+            if horizonNs > horizonUsedNs { horizonUsedNs = horizonNs }
+            horizonRecheckNs = now &+ Self.horizonRecheckNs
+        }
+        let limitNs = now &+ horizonNs
+        while let due = nextArrivalNs, due <= limitNs {
+            currentStage = config.plan.stageIndex(atNs: due &- startNs, from: currentStage)
             let request = QueuedRequest(intendedNs: due, sequence: nextSequence, stage: Int32(currentStage))
             nextSequence &+= 1
             stats.countScheduled(stage: currentStage)
@@ -192,15 +216,32 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private mutating func takeQueued() -> QueuedRequest? {
         guard let request = queue.popFront() else { return nil }
         stats.live.subtract(LiveCounter.queued.rawValue)
+        if queue.isEmpty { poolHeld = false }
         return request
     }
 
     // MARK: Connections
 
-    /// Opens connections while more requests wait than connects are under way, up to the cap.
+    /// Opens connections while more requests wait than connects are under way, up to the paced
+    /// pool size and connects in flight (`ConnectionPacing`; a closed loop's workers bound it already).
     private mutating func openConnectionsForQueue(now: UInt64) {
-        guard now >= connectBackoffUntilNs else { return }
-        while queue.count > connecting.count, let index = takeSlot() {
+        guard now >= connectBackoffUntilNs && queue.count > connecting.count else { return }
+        var poolLimit = config.maxConnections
+        var connectLimit = config.maxConnections
+        if closedLoop == nil {
+            let ratePerSec = config.plan.rate(atNs: now &- startNs)
+            poolLimit = pacing.poolLimit(ratePerSec: ratePerSec, maxConnections: config.maxConnections)
+            connectLimit = pacing.connectLimit(ratePerSec: ratePerSec, maxConnections: config.maxConnections)
+        }
+        while queue.count > connecting.count {
+            if connecting.count + idle.count + busy.count >= poolLimit {
+                if !poolHeld && poolLimit < config.maxConnections {
+                    poolHeld = true
+                    poolHeldEpisodes &+= 1
+                }
+                return
+            }
+            guard connecting.count < connectLimit, let index = takeSlot() else { return }
             if !openConnection(index, now: now) { return }
         }
     }
@@ -353,6 +394,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private mutating func send(_ request: QueuedRequest, on index: Int32) {
         // A fresh `s`: in a burst after a stall, each request leaves a little after the one before.
         let now = monotonicNs()
+        // Sent ahead within the horizon: its clock starts at its send, not later (see `SendHorizon`).
+        let early = now < request.intendedNs
+        let clockStartNs = early ? now : request.intendedNs
         let slot = slab.slots + Int(index)
         slot.pointee.state = .busy
         slot.pointee.intendedNs = request.intendedNs
@@ -367,11 +411,12 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let width = requests.sequenceWidth(of: slot.pointee.entry)
         if width > 0 { writeSequence(request.sequence, width: width, slot: index) }
         parsers[Int(index)].begin(isHeadRequest: requests.isHeadRequest)
-        scanners[Int(index)].begin(intendedNs: request.intendedNs, sentNs: now, stage: Int(request.stage))
+        scanners[Int(index)].begin(intendedNs: clockStartNs, sentNs: now, stage: Int(request.stage))
         stats.live.add(LiveCounter.inFlight.rawValue)
         if !request.isRetry {
             stats.add(.sent, stage: Int(request.stage))
-            stats.recordSendLag(now &- request.intendedNs, stage: Int(request.stage))
+            stats.recordSendLag(now &- clockStartNs, stage: Int(request.stage))
+            if early { earlySends &+= 1 }
         }
         continueWriting(index, now: now)
     }
@@ -485,11 +530,12 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.add(.completed, stage: stage)
         stats.add(.responseBodyBytes, stage: stage, UInt64(parsers[Int(index)].bodyBytes))
         stats.statusCounts.add(min(max(status, 0), RunStats.statusCodeCount - 1))
+        pacing.noteService(now &- slot.pointee.sentNs, atNs: now)
         var outcome = Outcome.httpError
         if status >= 200 && status < 300 {
             outcome = scanners[Int(index)].finishSuccess(nowNs: now)
             if outcome == .success {
-                stats.recordSuccess(latencyNs: now &- slot.pointee.intendedNs, serviceNs: now &- slot.pointee.sentNs,
+                stats.recordSuccess(latencyNs: now &- min(slot.pointee.intendedNs, slot.pointee.sentNs), serviceNs: now &- slot.pointee.sentNs,
                                     ttftNs: scanners[Int(index)].requestTTFTNs, tpotNs: scanners[Int(index)].requestTPOTNs,
                                     intendedOffsetNs: slot.pointee.intendedNs &- startNs, stage: stage)
             }
@@ -587,10 +633,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         return deadline
     }
 
-    /// Sleeps in epoll until I/O or the next deadline. A deadline closer than the kernel can time a
-    /// sleep is polled for instead, so a 20 µs gap between arrivals is kept.
-    private mutating func waitForEvents(now: UInt64) {
+    /// Sleeps in epoll until I/O or the next deadline: one epoll call per turn. Arrivals that fell
+    /// due while the turn ran are sent first, instead of a zero-timeout poll and another turn for them.
+    private mutating func waitForEvents() {
+        let now = monotonicNs()
+        if !planDone { dispatchDue(now) }
         let deadline = nextDeadline()
+        pollWaits &+= 1
         let count = poller.wait(untilNs: deadline, nowNs: now)
         for position in 0..<count {
             handle(poller.event(at: position))
@@ -654,6 +703,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     }
 
     // MARK: End
+
+    private func publishLoopFigures() {
+        stats.live.set(LiveCounter.earlySends.rawValue, earlySends)
+        stats.live.set(LiveCounter.sendHorizonUs.rawValue, horizonUsedNs / 1000)
+        stats.live.set(LiveCounter.poolGrowthPaced.rawValue, poolHeldEpisodes)
+        stats.live.set(LiveCounter.pollWaits.rawValue, pollWaits)
+    }
 
     private mutating func countUnfinished() {
         var index = busy.head
