@@ -443,12 +443,14 @@ public struct ResponseParser {
 /// they are. No other byte that gets here folds onto one of those: CR would fold onto `-`, but it
 /// always ends the name or token first.
 private struct FoldedWord: Equatable {
-    static let contentLength = FoldedWord("content-length")
-    static let transferEncoding = FoldedWord("transfer-encoding")
-    static let connection = FoldedWord("connection")
-    static let chunked = FoldedWord("chunked")
-    static let close = FoldedWord("close")
-    static let keepAlive = FoldedWord("keep-alive")
+    // Computed, not stored: the optimiser folds each into three constant words, where a `static let`
+    // costs a `swift_once` check on every comparison (as in PackedName).
+    static var contentLength: FoldedWord { FoldedWord("content-length") }
+    static var transferEncoding: FoldedWord { FoldedWord("transfer-encoding") }
+    static var connection: FoldedWord { FoldedWord("connection") }
+    static var chunked: FoldedWord { FoldedWord("chunked") }
+    static var close: FoldedWord { FoldedWord("close") }
+    static var keepAlive: FoldedWord { FoldedWord("keep-alive") }
 
     private var low: UInt64 = 0
     private var middle: UInt64 = 0
@@ -457,10 +459,12 @@ private struct FoldedWord: Equatable {
 
     init() {}
 
+    @inline(__always)
     private init(_ text: StaticString) {
         for i in 0 ..< text.utf8CodeUnitCount { add(text.utf8Start[i]) }
     }
 
+    @inline(__always)
     mutating func add(_ folded: UInt8) {
         let shift = UInt64(length & 7) << 3
         switch length >> 3 {

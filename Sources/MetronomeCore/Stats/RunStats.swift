@@ -29,7 +29,21 @@ public final class RunStats: @unchecked Sendable {
         // Each stage has its seven histograms, ~1.3 MiB of address space; the memory behind it is
         // taken only where values fall (see Histogram), so 2,000 short stages cost what they record.
         stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
+        stageTable = .allocate(capacity: stages.count)
+        for (index, stage) in stages.enumerated() { (stageTable + index).initialize(to: Unmanaged.passUnretained(stage)) }
         series = TimeSeries(expectedSeconds: expectedSeconds)
+    }
+
+    deinit { stageTable.deallocate() }
+
+    /// `stages` again, as unretained references: reading a class out of an array costs a
+    /// retain/release pair per record, several per request. `stages` keeps each one alive.
+    private let stageTable: UnsafeMutablePointer<Unmanaged<StageStats>>
+
+    /// The stage's stats, lent to `body` with no retain.
+    @inline(__always)
+    private func withStage<Result>(_ stage: Int, _ body: (StageStats) -> Result) -> Result {
+        stageTable[stage]._withUnsafeGuaranteedRef(body)
     }
 
     @inline(__always)
@@ -49,7 +63,7 @@ public final class RunStats: @unchecked Sendable {
 
     @inline(__always)
     func count(_ outcome: Outcome, stage: Int, status: Int = 0) {
-        stages[stage].outcomes.add(outcome.rawValue)
+        withStage(stage) { $0.outcomes.add(outcome.rawValue) }
         total.outcomes.add(outcome.rawValue)
         series.count(outcome)
         if outcome != .success { failures.note(outcome, status: status, nowNs: monotonicNs()) }
@@ -63,7 +77,7 @@ public final class RunStats: @unchecked Sendable {
 
     @inline(__always)
     func add(_ counter: StageCounter, stage: Int, _ amount: UInt64 = 1) {
-        stages[stage].counters.add(counter.rawValue, amount)
+        withStage(stage) { $0.counters.add(counter.rawValue, amount) }
         total.counters.add(counter.rawValue, amount)
     }
 
@@ -77,16 +91,17 @@ public final class RunStats: @unchecked Sendable {
 
     @inline(__always)
     func recordSendLag(_ lagNs: UInt64, stage: Int) {
-        record(lagNs, stages[stage].sendLag, total.sendLag)
+        withStage(stage) { record(lagNs, $0.sendLag, total.sendLag) }
     }
 
     /// `intendedOffsetNs`: the request's intended start from the plan's zero, for the achieved rate
     /// by intended second.
     @inline(__always)
     func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, ttftNs: UInt64 = 0, tpotNs: UInt64 = 0, intendedOffsetNs: UInt64, stage: Int) {
-        let stats = stages[stage]
-        record(latencyNs, stats.latency, total.latency)
-        record(serviceNs, stats.serviceTime, total.serviceTime)
+        withStage(stage) { stats in
+            record(latencyNs, stats.latency, total.latency)
+            record(serviceNs, stats.serviceTime, total.serviceTime)
+        }
         series.recordLatency(latencyNs)
         series.countSuccess(intendedOffsetNs: intendedOffsetNs)
         if !goodputLimits.isEmpty && goodputLimits.met(latencyNs: latencyNs, ttftNs: ttftNs, tpotNs: tpotNs) {
@@ -99,7 +114,7 @@ public final class RunStats: @unchecked Sendable {
     /// the stage is looked up once for the two.
     @inline(__always)
     public func recordTTFT(_ ns: UInt64, sentNs: UInt64, stage: Int) {
-        let clamped = stages[stage].recordTTFT(ns, sentNs: sentNs)
+        let clamped = withStage(stage) { $0.recordTTFT(ns, sentNs: sentNs) }
         _ = total.recordTTFT(ns, sentNs: sentNs)
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordTTFT(ns)
@@ -107,14 +122,14 @@ public final class RunStats: @unchecked Sendable {
     /// Once per content event: the hottest record of an LLM run.
     @inline(__always)
     public func recordITL(_ ns: UInt64, stage: Int) {
-        let clamped = stages[stage].recordITL(ns)
+        let clamped = withStage(stage) { $0.recordITL(ns) }
         _ = total.recordITL(ns)
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordITL(ns)
     }
     @inline(__always)
     public func recordTPOT(_ ns: UInt64, stage: Int) {
-        let clamped = stages[stage].recordTPOT(ns)
+        let clamped = withStage(stage) { $0.recordTPOT(ns) }
         _ = total.recordTPOT(ns)
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
     }
@@ -122,7 +137,7 @@ public final class RunStats: @unchecked Sendable {
     /// Token counts of one successful request: from the server's `usage`, or counted from content events.
     @inline(__always)
     public func recordTokens(prompt: UInt64?, completion: UInt64, fromUsage: Bool, stage: Int) {
-        stages[stage].addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)
+        withStage(stage) { $0.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage) }
         total.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)
         series.addOutputTokens(completion)
     }

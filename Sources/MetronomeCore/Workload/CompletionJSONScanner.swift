@@ -126,7 +126,12 @@ public struct CompletionJSONScanner {
                 case .skip:
                     skipString(p, &i, n)
                 case .pack:
-                    if name.count > PackedName.longest {
+                    if name.count == 0, let length = Self.shortStringLength(p, from: i, to: n) {
+                        // The whole string (a key, nearly always) is here: packed in one go.
+                        name = PackedName(p + i, count: length, readable: n - i)
+                        i += length + 1
+                        endString()
+                    } else if name.count > PackedName.longest {
                         skipString(p, &i, n)
                     } else {
                         packString(p, &i, n)
@@ -162,22 +167,25 @@ public struct CompletionJSONScanner {
                     state = .string
                 }
             case .bare:
-                let b = p[i]
-                if b &- ASCII.zero < 10 {
-                    if number >= 0, !inFraction {
-                        number = number &* 10 &+ Int(b &- ASCII.zero)
-                        if number > 1 << 50 { number = -1 }
+                // The whole token in this loop (a timestamp is ten digits), not a turn of the switch a byte.
+                repeat {
+                    let b = p[i]
+                    if b &- ASCII.zero < 10 {
+                        if number >= 0, !inFraction {
+                            number = number &* 10 &+ Int(b &- ASCII.zero)
+                            if number > 1 << 50 { number = -1 }
+                        }
+                    } else if b == ASCII.dot {
+                        inFraction = true
+                    } else if Self.isBareByte(b) {
+                        number = -1  // a literal, a sign or an exponent: not a count
+                    } else {
+                        Self.applyNumber(number, for: bareKey, to: &current)
+                        state = .between  // the delimiter is read again there
+                        break
                     }
-                } else if b == ASCII.dot {
-                    inFraction = true
-                } else if Self.isBareByte(b) {
-                    number = -1  // a literal, a sign or an exponent: not a count
-                } else {
-                    Self.applyNumber(number, for: bareKey, to: &current)
-                    state = .between  // the delimiter is read again there
-                    continue
-                }
-                i += 1
+                    i += 1
+                } while i < n
             case .start:
                 let b = p[i]
                 if b == ASCII.space || b == ASCII.tab || b == ASCII.lf || b == ASCII.cr {
@@ -358,6 +366,22 @@ public struct CompletionJSONScanner {
     }
 
     // MARK: Bytes
+
+    /// The length of the string starting at `p[start]` when its closing quote is among the next
+    /// `PackedName.longest + 1` bytes and no backslash comes first; nil otherwise (long, escaped, or
+    /// cut by the end of the input: the byte-at-a-time path takes it).
+    @inline(__always)
+    private static func shortStringLength(_ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        let limit = min(end, start + PackedName.longest + 1)
+        var j = start
+        while j < limit {
+            let b = p[j]
+            if b == ASCII.quote { return j - start }
+            if b == ASCII.backslash { return nil }
+            j += 1
+        }
+        return nil
+    }
 
     private static func find(_ byte: UInt8, _ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         guard start < end, let hit = memchr(p + start, Int32(byte), end - start) else { return end }

@@ -3,7 +3,11 @@
 /// One per connection. Streams (SSE) and whole JSON bodies are told apart by their first byte, so
 /// a server that ignores `"stream": true` is still measured right.
 public struct OpenAIResponseScanner: ResponseScanner {
-    private let stats: RunStats
+    /// Keeps the stats alive as long as the scanner.
+    private let statsOwner: RunStats
+    /// The same object, used without a retain/release pair per call (a class read from a `mutating`
+    /// method's `self` is retained around each use); `statsOwner` keeps it alive.
+    private unowned(unsafe) let stats: RunStats
     private var sse = SSEScanner()
     private var json = CompletionJSONScanner()
     private var tally: EventTally
@@ -22,6 +26,7 @@ public struct OpenAIResponseScanner: ResponseScanner {
     enum BodyKind: UInt8 { case unknown, eventStream, json }
 
     public init(stats: RunStats) {
+        statsOwner = stats
         self.stats = stats
         tally = EventTally(stats: stats)
     }
@@ -66,8 +71,7 @@ public struct OpenAIResponseScanner: ResponseScanner {
             event = json.event
         }
         if event.isError {
-            let message = bodyKind == .eventStream ? sse.lastErrorMessage : json.errorMessage
-            keep(message, .streamError, status: 200)
+            Self.keep(bodyKind == .eventStream ? sse.lastError : json.message, .streamError, status: 200, in: stats.failures)
             return .streamError
         }
         if bodyKind == .eventStream && !event.isDone { return .incompleteStream }
@@ -91,7 +95,7 @@ public struct OpenAIResponseScanner: ResponseScanner {
     }
 
     public mutating func finishHTTPError(status: Int) {
-        keep(json.errorMessage, .httpError, status: status)
+        Self.keep(json.message, .httpError, status: status, in: stats.failures)
     }
 
     /// The error message this request's body carried (an error event of a stream, or a JSON or
@@ -102,16 +106,17 @@ public struct OpenAIResponseScanner: ResponseScanner {
 
     public mutating func release() { tally.gaps.release() }
 
-    private func keep(_ message: String, _ outcome: Outcome, status: Int) {
-        guard !message.isEmpty else { return }
-        var text = message
-        text.withUTF8 { stats.failures.noteMessage(outcome, status: status, message: UnsafeRawBufferPointer($0)) }
+    /// Hands the message's bytes to the failure log in place: a repeat costs no allocation. Static,
+    /// so that the closure captures no copy of the scanner.
+    private static func keep(_ message: MessageBuffer, _ outcome: Outcome, status: Int, in failures: FailureLog) {
+        message.withTrimmedBytes { failures.noteMessage(outcome, status: status, message: $0) }
     }
 }
 
 /// Folds a stream's events into what the request needs; records each inter-token gap as it happens.
 struct EventTally: CompletionEventSink {
-    let stats: RunStats
+    /// Unretained: the scanner that holds this tally keeps the stats alive (`statsOwner`).
+    unowned(unsafe) let stats: RunStats
     var stage = 0
     var nowNs: UInt64 = 0
     var firstContentNs: UInt64 = 0
