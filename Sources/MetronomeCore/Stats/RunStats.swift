@@ -66,7 +66,13 @@ public final class RunStats: @unchecked Sendable {
         withStage(stage) { $0.outcomes.add(outcome.rawValue) }
         total.outcomes.add(outcome.rawValue)
         series.count(outcome)
-        if outcome != .success { failures.note(outcome, status: status, nowNs: monotonicNs()) }
+        if outcome != .success { noteFailure(outcome, status: status) }
+    }
+
+    /// Out of line: inlined into the loop, the failure log was retained around each use.
+    @inline(never)
+    private func noteFailure(_ outcome: Outcome, status: Int) {
+        failures.note(outcome, status: status, nowNs: monotonicNs())
     }
 
     @inline(__always)
@@ -81,27 +87,23 @@ public final class RunStats: @unchecked Sendable {
         total.counters.add(counter.rawValue, amount)
     }
 
-    /// Records into a stage's histogram and the run's; a value past the 1 h range is clamped and counted.
-    @inline(__always)
-    func record(_ valueNs: UInt64, _ stageHistogram: Histogram, _ totalHistogram: Histogram) {
-        let inRange = stageHistogram.record(valueNs)
-        totalHistogram.record(valueNs)
-        if !inRange { live.add(LiveCounter.saturatedValues.rawValue) }
-    }
-
+    /// Each value goes into a stage's histogram and the run's, through methods of `StageStats` (a
+    /// histogram passed as an argument costs a retain/release pair); a value past the 1 h range is
+    /// clamped, and counted once (by the stage's histogram).
     @inline(__always)
     func recordSendLag(_ lagNs: UInt64, stage: Int) {
-        withStage(stage) { record(lagNs, $0.sendLag, total.sendLag) }
+        let clamped = withStage(stage) { $0.recordSendLag(lagNs) }
+        _ = total.recordSendLag(lagNs)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
     }
 
     /// `intendedOffsetNs`: the request's intended start from the plan's zero, for the achieved rate
     /// by intended second.
     @inline(__always)
     func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, ttftNs: UInt64 = 0, tpotNs: UInt64 = 0, intendedOffsetNs: UInt64, stage: Int) {
-        withStage(stage) { stats in
-            record(latencyNs, stats.latency, total.latency)
-            record(serviceNs, stats.serviceTime, total.serviceTime)
-        }
+        let clamped = withStage(stage) { $0.recordSuccess(latencyNs: latencyNs, serviceNs: serviceNs) }
+        _ = total.recordSuccess(latencyNs: latencyNs, serviceNs: serviceNs)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordLatency(latencyNs)
         series.countSuccess(intendedOffsetNs: intendedOffsetNs)
         if !goodputLimits.isEmpty && goodputLimits.met(latencyNs: latencyNs, ttftNs: ttftNs, tpotNs: tpotNs) {
@@ -112,7 +114,7 @@ public final class RunStats: @unchecked Sendable {
     /// TTFT, ITL and TPOT of LLM workloads; the workload's scanner calls these at a request's end.
     /// Both TTFTs at once, from the intended start (`ns`) and from the first byte sent (`sentNs`):
     /// the stage is looked up once for the two.
-    @inline(__always)
+    @inline(never)  // once a request: inlined into the scanner, its histograms were retained around each use
     public func recordTTFT(_ ns: UInt64, sentNs: UInt64, stage: Int) {
         let clamped = withStage(stage) { $0.recordTTFT(ns, sentNs: sentNs) }
         _ = total.recordTTFT(ns, sentNs: sentNs)
@@ -127,7 +129,7 @@ public final class RunStats: @unchecked Sendable {
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordITL(ns)
     }
-    @inline(__always)
+    @inline(never)  // once a request: inlined into the scanner, its histograms were retained around each use
     public func recordTPOT(_ ns: UInt64, stage: Int) {
         let clamped = withStage(stage) { $0.recordTPOT(ns) }
         _ = total.recordTPOT(ns)
@@ -135,7 +137,7 @@ public final class RunStats: @unchecked Sendable {
     }
 
     /// Token counts of one successful request: from the server's `usage`, or counted from content events.
-    @inline(__always)
+    @inline(never)  // once a request: inlined into the scanner, its histograms were retained around each use
     public func recordTokens(prompt: UInt64?, completion: UInt64, fromUsage: Bool, stage: Int) {
         withStage(stage) { $0.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage) }
         total.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)

@@ -5,9 +5,10 @@
 public struct OpenAIResponseScanner: ResponseScanner {
     /// Keeps the stats alive as long as the scanner.
     private let statsOwner: RunStats
-    /// The same object, used without a retain/release pair per call (a class read from a `mutating`
-    /// method's `self` is retained around each use); `statsOwner` keeps it alive.
-    private unowned(unsafe) let stats: RunStats
+    /// The same object, lent to each use with no retain/release pair (a class read from a `mutating`
+    /// method's `self`, or through `unowned(unsafe)`, is retained around each call); `statsOwner`
+    /// keeps it alive.
+    private let stats: Unmanaged<RunStats>
     private var sse = SSEScanner()
     private var json = CompletionJSONScanner()
     private var tally: EventTally
@@ -27,7 +28,7 @@ public struct OpenAIResponseScanner: ResponseScanner {
 
     public init(stats: RunStats) {
         statsOwner = stats
-        self.stats = stats
+        self.stats = .passUnretained(stats)
         tally = EventTally(stats: stats)
     }
 
@@ -71,7 +72,7 @@ public struct OpenAIResponseScanner: ResponseScanner {
             event = json.event
         }
         if event.isError {
-            Self.keep(bodyKind == .eventStream ? sse.lastError : json.message, .streamError, status: 200, in: stats.failures)
+            Self.keep(bodyKind == .eventStream ? sse.lastError : json.message, .streamError, status: 200, in: stats)
             return .streamError
         }
         if bodyKind == .eventStream && !event.isDone { return .incompleteStream }
@@ -79,23 +80,27 @@ public struct OpenAIResponseScanner: ResponseScanner {
         let counted = streamed ? tally.contentEvents : (event.hasContent ? 1 : 0)
         let completion = event.completionTokens.map { UInt64(max($0, 0)) } ?? counted
         requestPromptTokens = event.promptTokens.map { UInt64(max($0, 0)) }
-        stats.recordTokens(prompt: requestPromptTokens, completion: completion,
-                           fromUsage: event.completionTokens != nil, stage: stage)
+        let prompt = requestPromptTokens
+        stats._withUnsafeGuaranteedRef {
+            $0.recordTokens(prompt: prompt, completion: completion, fromUsage: event.completionTokens != nil, stage: stage)
+        }
         requestTokens = completion
         if streamed && tally.firstContentNs != 0 {
             requestTTFTNs = tally.firstContentNs &- intendedNs
             requestTTFTSentNs = tally.firstContentNs &- sentNs
-            stats.recordTTFT(requestTTFTNs, sentNs: requestTTFTSentNs, stage: stage)
+            let (ttftNs, ttftSentNs) = (requestTTFTNs, requestTTFTSentNs)
+            stats._withUnsafeGuaranteedRef { $0.recordTTFT(ttftNs, sentNs: ttftSentNs, stage: stage) }
             if completion > 1 {
                 requestTPOTNs = (nowNs &- tally.firstContentNs) / (completion - 1)
-                stats.recordTPOT(requestTPOTNs, stage: stage)
+                let tpotNs = requestTPOTNs
+                stats._withUnsafeGuaranteedRef { $0.recordTPOT(tpotNs, stage: stage) }
             }
         }
         return .success
     }
 
     public mutating func finishHTTPError(status: Int) {
-        Self.keep(json.message, .httpError, status: status, in: stats.failures)
+        Self.keep(json.message, .httpError, status: status, in: stats)
     }
 
     /// The error message this request's body carried (an error event of a stream, or a JSON or
@@ -108,8 +113,10 @@ public struct OpenAIResponseScanner: ResponseScanner {
 
     /// Hands the message's bytes to the failure log in place: a repeat costs no allocation. Static,
     /// so that the closure captures no copy of the scanner.
-    private static func keep(_ message: MessageBuffer, _ outcome: Outcome, status: Int, in failures: FailureLog) {
-        message.withTrimmedBytes { failures.noteMessage(outcome, status: status, message: $0) }
+    private static func keep(_ message: MessageBuffer, _ outcome: Outcome, status: Int, in stats: Unmanaged<RunStats>) {
+        stats._withUnsafeGuaranteedRef { stats in
+            message.withTrimmedBytes { stats.failures.noteMessage(outcome, status: status, message: $0) }
+        }
     }
 }
 
