@@ -297,11 +297,11 @@ public struct CompletionJSONScanner {
 
     // MARK: Strings
 
-    /// Jumps to the next quote or backslash: a short look byte by byte, then `memchr` for long values.
+    /// Jumps to the next quote or backslash: eight bytes at a time over the first 64, then `memchr`
+    /// for long values.
     private mutating func skipString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int) {
-        var j = i
-        let near = min(n, i + 16)
-        while j < near, p[j] != ASCII.quote, p[j] != ASCII.backslash { j += 1 }
+        let near = min(n, i + 64)
+        var j = Self.quoteOrBackslash(p, from: i, to: near)
         if j == near, near < n {
             let quote = Self.find(ASCII.quote, p, from: j, to: n)
             j = Self.find(ASCII.backslash, p, from: j, to: quote)
@@ -373,14 +373,31 @@ public struct CompletionJSONScanner {
     @inline(__always)
     private static func shortStringLength(_ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
         let limit = min(end, start + PackedName.longest + 1)
+        let j = quoteOrBackslash(p, from: start, to: limit)
+        return j < limit && p[j] == ASCII.quote ? j - start : nil
+    }
+
+    /// The index of the first `"` or `\` in `p[start..<end]`, or `end`. Eight bytes a step (SWAR):
+    /// a byte equal to the one looked for XORs to zero, and the lowest zero byte of a word is found
+    /// exactly (borrows only ever flag bytes above it).
+    @inline(__always)
+    private static func quoteOrBackslash(_ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         var j = start
-        while j < limit {
-            let b = p[j]
-            if b == ASCII.quote { return j - start }
-            if b == ASCII.backslash { return nil }
-            j += 1
+        let raw = UnsafeRawPointer(p)
+        while j + 8 <= end {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let hits = zeroBytes(word ^ 0x2222_2222_2222_2222) | zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C)
+            if hits != 0 { return j + hits.trailingZeroBitCount >> 3 }
+            j += 8
         }
-        return nil
+        while j < end, p[j] != ASCII.quote, p[j] != ASCII.backslash { j += 1 }
+        return j
+    }
+
+    /// The high bit of each zero byte of `v` (and perhaps of bytes above the lowest zero one).
+    @inline(__always)
+    private static func zeroBytes(_ v: UInt64) -> UInt64 {
+        (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080
     }
 
     private static func find(_ byte: UInt8, _ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
