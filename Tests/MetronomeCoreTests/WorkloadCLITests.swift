@@ -69,4 +69,35 @@ final class WorkloadCLITests: XCTestCase {
         print("allocations: 100 dataset requests \(short), 200 dataset requests \(long)")
         XCTAssertLessThanOrEqual(long - short, 6, "100 more requests allocated \(long - short) times")
     }
+
+    /// The failure path has the same budget: every request answered 500 with a JSON error body (one
+    /// message, repeated), so each is counted by status and its message compared with the one kept,
+    /// in place. Before, each cost two allocations (the message as a String, and a byte array).
+    func testErrorPathAllocatesNothingPerRequest() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind") else { throw XCTSkip("valgrind is not installed") }
+        var config = SimConfig()
+        config.port = 0
+        config.ttftNs = 20_000_000
+        config.itlNs = 2_000_000
+        config.errorRate = 1
+        let server = try SimServer.startInBackground(config: config)
+        defer { server.stop() }
+        func allocations(_ duration: String) throws -> Int {
+            let result = try run("/usr/bin/valgrind", ["--tool=memcheck", "--leak-check=no", CLITests.binary.path, "run", "http://127.0.0.1:\(server.port)",
+                                                       "--rate", "50", "--duration", duration, "--arrival", "constant", "--quiet", "--no-files",
+                                                       "--max-tokens", "20"])
+            XCTAssertTrue(result.stdout.contains("HTTP status: 500"), "no 500 in the report: \(result.stdout.suffix(800))")
+            guard let line = result.stderr.split(separator: "\n").first(where: { $0.contains("total heap usage") }),
+                  let allocs = line.split(separator: " ").firstIndex(where: { $0.hasPrefix("allocs") }) else {
+                XCTFail("no valgrind summary: \(result.stderr.suffix(500))")
+                return 0
+            }
+            let words = line.split(separator: " ")
+            return Int(words[words.index(before: allocs)].filter(\.isNumber)) ?? 0
+        }
+        let short = try allocations("2s")
+        let long = try allocations("4s")
+        print("allocations: 100 requests answered 500 \(short), 200 requests answered 500 \(long)")
+        XCTAssertLessThanOrEqual(long - short, 6, "100 more error responses allocated \(long - short) times")
+    }
 }

@@ -342,8 +342,7 @@ public struct ResponseParser {
         return false
     }
 
-    /// Lengths are compared first: most names are none of the three, and the constants are
-    /// lazily initialised globals, each access a call.
+    /// Lengths are compared first: most names are none of the three.
     private mutating func startValue() {
         switch word.length {
         case 14 where word == .contentLength:
@@ -443,12 +442,16 @@ public struct ResponseParser {
 /// they are. No other byte that gets here folds onto one of those: CR would fold onto `-`, but it
 /// always ends the name or token first.
 private struct FoldedWord: Equatable {
-    static let contentLength = FoldedWord("content-length")
-    static let transferEncoding = FoldedWord("transfer-encoding")
-    static let connection = FoldedWord("connection")
-    static let chunked = FoldedWord("chunked")
-    static let close = FoldedWord("close")
-    static let keepAlive = FoldedWord("keep-alive")
+    // Computed, not stored, and written as words: a `static let` costs a `swift_once` check on every
+    // comparison, and the optimiser does not fold the byte loop of a 14- or 17-byte name into
+    // constants (each access was a call of ~100 instructions). The words are the names' bytes,
+    // folded, little-endian, eight to a word; the parser tests fail on any wrong one.
+    static var contentLength: FoldedWord { FoldedWord(0x2D74_6E65_746E_6F63, 0x0000_6874_676E_656C, 0x00, length: 14) }  // "content-length"
+    static var transferEncoding: FoldedWord { FoldedWord(0x7265_6673_6E61_7274, 0x6E69_646F_636E_652D, 0x67, length: 17) }  // "transfer-encoding"
+    static var connection: FoldedWord { FoldedWord(0x6974_6365_6E6E_6F63, 0x0000_0000_0000_6E6F, 0x00, length: 10) }  // "connection"
+    static var chunked: FoldedWord { FoldedWord(0x0064_656B_6E75_6863, 0, 0, length: 7) }  // "chunked"
+    static var close: FoldedWord { FoldedWord(0x0000_0065_736F_6C63, 0, 0, length: 5) }  // "close"
+    static var keepAlive: FoldedWord { FoldedWord(0x696C_612D_7065_656B, 0x0000_0000_0000_6576, 0x00, length: 10) }  // "keep-alive"
 
     private var low: UInt64 = 0
     private var middle: UInt64 = 0
@@ -457,10 +460,15 @@ private struct FoldedWord: Equatable {
 
     init() {}
 
-    private init(_ text: StaticString) {
-        for i in 0 ..< text.utf8CodeUnitCount { add(text.utf8Start[i]) }
+    @inline(__always)
+    private init(_ low: UInt64, _ middle: UInt64, _ high: UInt64, length: Int) {
+        self.low = low
+        self.middle = middle
+        self.high = high
+        self.length = length
     }
 
+    @inline(__always)
     mutating func add(_ folded: UInt8) {
         let shift = UInt64(length & 7) << 3
         switch length >> 3 {

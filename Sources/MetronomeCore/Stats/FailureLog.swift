@@ -1,5 +1,7 @@
 // When each kind of failure was first and last seen, and the first distinct error messages.
 
+import Glibc
+
 /// Written by the loop thread on failure paths only; read after the run.
 public final class FailureLog: @unchecked Sendable {
     public struct Entry: Sendable {
@@ -15,22 +17,55 @@ public final class FailureLog: @unchecked Sendable {
     public static let maxMessages = 8
     public static let maxMessageBytes = 300
 
-    private var outcomeFirstNs = [UInt64](repeating: 0, count: Outcome.count)
-    private var outcomeLastNs = [UInt64](repeating: 0, count: Outcome.count)
-    private var outcomeCount = [UInt64](repeating: 0, count: Outcome.count)
-    private var statusFirstNs = [UInt64](repeating: 0, count: RunStats.statusCodeCount)
-    private var statusLastNs = [UInt64](repeating: 0, count: RunStats.statusCodeCount)
-    private var statusCount = [UInt64](repeating: 0, count: RunStats.statusCodeCount)
+    /// First and last seen and count, by outcome (`outcome*`) and by HTTP status (`status*`): raw
+    /// storage allocated once, so the loop's failure path neither allocates nor pays the exclusivity
+    /// check of a class's array property.
+    private let outcomeFirstNs = FailureLog.zeroed(Outcome.count)
+    private let outcomeLastNs = FailureLog.zeroed(Outcome.count)
+    private let outcomeCount = FailureLog.zeroed(Outcome.count)
+    private let statusFirstNs = FailureLog.zeroed(RunStats.statusCodeCount)
+    private let statusLastNs = FailureLog.zeroed(RunStats.statusCodeCount)
+    private let statusCount = FailureLog.zeroed(RunStats.statusCodeCount)
+
     /// The first few distinct (kind, status, message) the server sent in error bodies or events,
     /// secrets masked.
-    public private(set) var messages: [(kind: String, status: Int, message: String, count: UInt64)] = []
-    /// Each kept message as the server sent it (clipped): repeats are recognised by these bytes, and
+    public var messages: [(kind: String, status: Int, message: String, count: UInt64)] {
+        (0..<keptTexts.count).map { index in
+            let kept = kept[index]
+            return (Outcome(rawValue: Int(kept.outcome))!.key, kept.status, keptTexts[index], kept.count)
+        }
+    }
+    /// The masked text of each kept message; appended to only when a new message is kept.
+    private var keptTexts: [String] = []
+    /// Each kept message's outcome, status, count, and its bytes as the server sent them (clipped,
+    /// UTF-8 repaired as the text is): repeats are recognised by these bytes, compared in place, and
     /// they never leave this object.
-    private var receivedMessages: [[UInt8]] = []
+    private struct Kept {
+        var outcome: UInt8
+        var status: Int
+        var count: UInt64
+        var length: Int
+    }
+    private let kept = UnsafeMutablePointer<Kept>.allocate(capacity: FailureLog.maxMessages)
+    private let keptBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: FailureLog.maxMessages * FailureLog.maxMessageBytes)
     /// Applied when a message is first kept, so no report can show what the server echoed of them.
     var mask: SecretMask
 
     init(mask: SecretMask = SecretMask()) { self.mask = mask }
+
+    deinit {
+        for storage in [outcomeFirstNs, outcomeLastNs, outcomeCount, statusFirstNs, statusLastNs, statusCount] {
+            storage.deallocate()
+        }
+        kept.deallocate()
+        keptBytes.deallocate()
+    }
+
+    private static func zeroed(_ count: Int) -> UnsafeMutablePointer<UInt64> {
+        let storage = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+        storage.initialize(repeating: 0, count: count)
+        return storage
+    }
 
     @inline(__always)
     func note(_ outcome: Outcome, status: Int, nowNs: UInt64) {
@@ -48,19 +83,55 @@ public final class FailureLog: @unchecked Sendable {
     }
 
     /// Keeps a server's error message, its secrets masked once here (a server may echo the key it was
-    /// sent); counts repeats of one already kept without allocating.
+    /// sent); counts a repeat of one already kept, or drops a new one once `maxMessages` are kept,
+    /// without allocating (unless its bytes are not valid UTF-8, which only the text can match).
     func noteMessage(_ outcome: Outcome, status: Int, message bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         let clipped = UnsafeRawBufferPointer(rebasing: bytes.prefix(FailureLog.maxMessageBytes))
-        for index in messages.indices where messages[index].status == status && messages[index].kind == outcome.key {
-            if receivedMessages[index].elementsEqual(clipped) {
-                messages[index].count &+= 1
-                return
+        if let index = keptIndex(outcome, status: status, bytes: clipped) {
+            kept[index].count &+= 1
+            return
+        }
+        // Valid UTF-8 is kept as received, so no kept message can match it differently.
+        if keptTexts.count == FailureLog.maxMessages && Self.isValidUTF8(clipped) { return }
+        // New, or invalid UTF-8 whose repaired text may match a kept one.
+        var text = String(decoding: clipped, as: UTF8.self)
+        let matched: Int? = text.withUTF8 { keptIndex(outcome, status: status, bytes: UnsafeRawBufferPointer($0)) }
+        if let matched {
+            kept[matched].count &+= 1
+            return
+        }
+        guard keptTexts.count < FailureLog.maxMessages else { return }
+        let index = keptTexts.count
+        let length = text.withUTF8 { repaired in
+            let length = min(repaired.count, FailureLog.maxMessageBytes)
+            (keptBytes + index * FailureLog.maxMessageBytes).update(from: repaired.baseAddress!, count: length)
+            return length
+        }
+        kept[index] = Kept(outcome: UInt8(outcome.rawValue), status: status, count: 1, length: length)
+        keptTexts.append(mask.masked(text))
+    }
+
+    /// The kept message with these bytes, outcome and status, if any.
+    private func keptIndex(_ outcome: Outcome, status: Int, bytes: UnsafeRawBufferPointer) -> Int? {
+        for index in 0..<keptTexts.count {
+            let entry = kept[index]
+            guard entry.outcome == UInt8(outcome.rawValue), entry.status == status, entry.length == bytes.count else { continue }
+            if memcmp(keptBytes + index * FailureLog.maxMessageBytes, bytes.baseAddress!, bytes.count) == 0 { return index }
+        }
+        return nil
+    }
+
+    private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
             }
         }
-        guard messages.count < FailureLog.maxMessages else { return }
-        receivedMessages.append(Array(clipped))
-        messages.append((outcome.key, status, mask.masked(String(decoding: clipped, as: UTF8.self)), 1))
     }
 
     /// Every failure kind seen (HTTP errors by status), in outcome order.

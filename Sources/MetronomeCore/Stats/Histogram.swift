@@ -112,13 +112,14 @@ public final class Histogram: @unchecked Sendable {
 
     /// Records one value. Returns false if it was above `highestTrackableValue`; it is then recorded as
     /// `highestTrackableValue`, so nothing measured goes missing from the counts.
-    @discardableResult
+    @discardableResult @inline(__always)
     public func record(_ value: UInt64) -> Bool {
         record(value, count: 1)
     }
 
-    /// Records `count` occurrences of `value`; clamps like `record(_:)`.
-    @discardableResult
+    /// Records `count` occurrences of `value`; clamps like `record(_:)`. Inlined: a call would make
+    /// its caller retain the histogram around it (read from a class's property), per record.
+    @discardableResult @inline(__always)
     public func record(_ value: UInt64, count: UInt64) -> Bool {
         let inRange = value <= highestTrackableValue
         let clamped = inRange ? value : highestTrackableValue
@@ -308,6 +309,43 @@ public final class Histogram: @unchecked Sendable {
         }
     }
 
+    /// `valuesAtPercentiles(_:into:divisor:)` and `mean` (returned, undivided) in ONE walk over the
+    /// occupied slots, with the same sums in the same order, so both come out bit for bit as the two
+    /// walks give them: the per-second sample reads the run's latency so every second, on the loop thread.
+    func valuesAtPercentilesAndMean(_ percentiles: [Double], into values: inout [Double], divisor: Double) -> Double {
+        precondition(values.count == percentiles.count, "one value per percentile")
+        for index in values.indices { values[index] = 0 }
+        let count = totalCount
+        guard count > 0 else { return 0 }
+        var next = 0
+        var nextRank = percentiles.isEmpty ? UInt64.max : Self.nearestRank(percentiles[0], of: count)
+        var cumulative: UInt64 = 0
+        var lastOccupied = -1
+        var weightedSum = 0.0
+        var seen: UInt64 = 0
+        for i in occupiedIndices() {
+            let slotCount = counts[i].load(ordering: .relaxed)
+            if slotCount == 0 { continue }
+            let value = valueFromIndex(i)
+            weightedSum += Double(medianEquivalentValue(value)) * Double(slotCount)
+            seen &+= slotCount
+            cumulative &+= slotCount
+            lastOccupied = i
+            while cumulative >= nextRank {
+                values[next] = Double(percentiles[next] == 0 ? value : highestEquivalentValue(value)) / divisor
+                next += 1
+                nextRank = next == percentiles.count ? UInt64.max : Self.nearestRank(percentiles[next], of: count)
+            }
+        }
+        // Only while the writer runs ahead of us, as in `valueAtPercentile`.
+        let last = lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
+        while next < percentiles.count {
+            values[next] = Double(last) / divisor
+            next += 1
+        }
+        return seen == 0 ? 0 : weightedSum / Double(seen)
+    }
+
     /// The slots that can hold counts: from the lowest recorded value's (slot 0 when it holds any) to
     /// the highest's. Walks over them instead of all the slots cost what the data spans, not the
     /// histogram's 1 µs–1 h range. A live reader may miss a value recorded since it read the extremes.
@@ -408,22 +446,27 @@ public final class Histogram: @unchecked Sendable {
     }
 
     // MARK: Index maths
+    // Inlined, every one: a call left in `record` makes its callers retain the histogram around it.
 
+    @inline(__always)
     func bucketIndex(for value: UInt64) -> Int {
         leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount
     }
 
+    @inline(__always)
     func subBucketIndex(for value: UInt64, bucketIndex: Int) -> Int {
         // In buckets above 0 this lands in the top half: a value in the bottom half would have fitted the
         // bucket below, which bucketIndex(for:) would have picked.
         Int(truncatingIfNeeded: value &>> UInt64(bucketIndex + unitMagnitude))
     }
 
+    @inline(__always)
     func countsIndex(bucketIndex: Int, subBucketIndex: Int) -> Int {
         // Bucket b's used top half starts at (b + 1)·halfCount; bucket 0's bottom half sits below it.
         ((bucketIndex + 1) << subBucketHalfCountMagnitude) + (subBucketIndex - subBucketHalfCount)
     }
 
+    @inline(__always)
     func countsIndex(for value: UInt64) -> Int {
         let bucket = bucketIndex(for: value)
         return countsIndex(bucketIndex: bucket, subBucketIndex: subBucketIndex(for: value, bucketIndex: bucket))

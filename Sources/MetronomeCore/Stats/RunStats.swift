@@ -29,7 +29,21 @@ public final class RunStats: @unchecked Sendable {
         // Each stage has its seven histograms, ~1.3 MiB of address space; the memory behind it is
         // taken only where values fall (see Histogram), so 2,000 short stages cost what they record.
         stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
+        stageTable = .allocate(capacity: stages.count)
+        for (index, stage) in stages.enumerated() { (stageTable + index).initialize(to: Unmanaged.passUnretained(stage)) }
         series = TimeSeries(expectedSeconds: expectedSeconds)
+    }
+
+    deinit { stageTable.deallocate() }
+
+    /// `stages` again, as unretained references: reading a class out of an array costs a
+    /// retain/release pair per record, several per request. `stages` keeps each one alive.
+    private let stageTable: UnsafeMutablePointer<Unmanaged<StageStats>>
+
+    /// The stage's stats, lent to `body` with no retain.
+    @inline(__always)
+    private func withStage<Result>(_ stage: Int, _ body: (StageStats) -> Result) -> Result {
+        stageTable[stage]._withUnsafeGuaranteedRef(body)
     }
 
     @inline(__always)
@@ -49,10 +63,16 @@ public final class RunStats: @unchecked Sendable {
 
     @inline(__always)
     func count(_ outcome: Outcome, stage: Int, status: Int = 0) {
-        stages[stage].outcomes.add(outcome.rawValue)
+        withStage(stage) { $0.outcomes.add(outcome.rawValue) }
         total.outcomes.add(outcome.rawValue)
         series.count(outcome)
-        if outcome != .success { failures.note(outcome, status: status, nowNs: monotonicNs()) }
+        if outcome != .success { noteFailure(outcome, status: status) }
+    }
+
+    /// Out of line: inlined into the loop, the failure log was retained around each use.
+    @inline(never)
+    private func noteFailure(_ outcome: Outcome, status: Int) {
+        failures.note(outcome, status: status, nowNs: monotonicNs())
     }
 
     @inline(__always)
@@ -63,30 +83,27 @@ public final class RunStats: @unchecked Sendable {
 
     @inline(__always)
     func add(_ counter: StageCounter, stage: Int, _ amount: UInt64 = 1) {
-        stages[stage].counters.add(counter.rawValue, amount)
+        withStage(stage) { $0.counters.add(counter.rawValue, amount) }
         total.counters.add(counter.rawValue, amount)
     }
 
-    /// Records into a stage's histogram and the run's; a value past the 1 h range is clamped and counted.
-    @inline(__always)
-    func record(_ valueNs: UInt64, _ stageHistogram: Histogram, _ totalHistogram: Histogram) {
-        let inRange = stageHistogram.record(valueNs)
-        totalHistogram.record(valueNs)
-        if !inRange { live.add(LiveCounter.saturatedValues.rawValue) }
-    }
-
+    /// Each value goes into a stage's histogram and the run's, through methods of `StageStats` (a
+    /// histogram passed as an argument costs a retain/release pair); a value past the 1 h range is
+    /// clamped, and counted once (by the stage's histogram).
     @inline(__always)
     func recordSendLag(_ lagNs: UInt64, stage: Int) {
-        record(lagNs, stages[stage].sendLag, total.sendLag)
+        let clamped = withStage(stage) { $0.recordSendLag(lagNs) }
+        _ = total.recordSendLag(lagNs)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
     }
 
     /// `intendedOffsetNs`: the request's intended start from the plan's zero, for the achieved rate
     /// by intended second.
     @inline(__always)
     func recordSuccess(latencyNs: UInt64, serviceNs: UInt64, ttftNs: UInt64 = 0, tpotNs: UInt64 = 0, intendedOffsetNs: UInt64, stage: Int) {
-        let stats = stages[stage]
-        record(latencyNs, stats.latency, total.latency)
-        record(serviceNs, stats.serviceTime, total.serviceTime)
+        let clamped = withStage(stage) { $0.recordSuccess(latencyNs: latencyNs, serviceNs: serviceNs) }
+        _ = total.recordSuccess(latencyNs: latencyNs, serviceNs: serviceNs)
+        if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordLatency(latencyNs)
         series.countSuccess(intendedOffsetNs: intendedOffsetNs)
         if !goodputLimits.isEmpty && goodputLimits.met(latencyNs: latencyNs, ttftNs: ttftNs, tpotNs: tpotNs) {
@@ -97,9 +114,9 @@ public final class RunStats: @unchecked Sendable {
     /// TTFT, ITL and TPOT of LLM workloads; the workload's scanner calls these at a request's end.
     /// Both TTFTs at once, from the intended start (`ns`) and from the first byte sent (`sentNs`):
     /// the stage is looked up once for the two.
-    @inline(__always)
+    @inline(never)  // once a request: inlined into the scanner, its histograms were retained around each use
     public func recordTTFT(_ ns: UInt64, sentNs: UInt64, stage: Int) {
-        let clamped = stages[stage].recordTTFT(ns, sentNs: sentNs)
+        let clamped = withStage(stage) { $0.recordTTFT(ns, sentNs: sentNs) }
         _ = total.recordTTFT(ns, sentNs: sentNs)
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordTTFT(ns)
@@ -107,22 +124,22 @@ public final class RunStats: @unchecked Sendable {
     /// Once per content event: the hottest record of an LLM run.
     @inline(__always)
     public func recordITL(_ ns: UInt64, stage: Int) {
-        let clamped = stages[stage].recordITL(ns)
+        let clamped = withStage(stage) { $0.recordITL(ns) }
         _ = total.recordITL(ns)
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
         series.recordITL(ns)
     }
-    @inline(__always)
+    @inline(never)  // once a request: inlined into the scanner, its histograms were retained around each use
     public func recordTPOT(_ ns: UInt64, stage: Int) {
-        let clamped = stages[stage].recordTPOT(ns)
+        let clamped = withStage(stage) { $0.recordTPOT(ns) }
         _ = total.recordTPOT(ns)
         if clamped > 0 { live.add(LiveCounter.saturatedValues.rawValue, clamped) }
     }
 
     /// Token counts of one successful request: from the server's `usage`, or counted from content events.
-    @inline(__always)
+    @inline(never)  // once a request: inlined into the scanner, its histograms were retained around each use
     public func recordTokens(prompt: UInt64?, completion: UInt64, fromUsage: Bool, stage: Int) {
-        stages[stage].addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)
+        withStage(stage) { $0.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage) }
         total.addTokens(prompt: prompt, completion: completion, fromUsage: fromUsage)
         series.addOutputTokens(completion)
     }

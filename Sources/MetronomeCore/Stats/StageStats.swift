@@ -39,6 +39,15 @@ public final class StageStats: @unchecked Sendable {
     func recordITL(_ ns: UInt64) -> UInt64 { itl.record(ns) ? 0 : 1 }
 
     @inline(__always)
+    func recordSendLag(_ ns: UInt64) -> UInt64 { sendLag.record(ns) ? 0 : 1 }
+
+    /// Latency and service time of one successful request.
+    @inline(__always)
+    func recordSuccess(latencyNs: UInt64, serviceNs: UInt64) -> UInt64 {
+        (latency.record(latencyNs) ? 0 : 1) + (serviceTime.record(serviceNs) ? 0 : 1)
+    }
+
+    @inline(__always)
     func recordTPOT(_ ns: UInt64) -> UInt64 { tpot.record(ns) ? 0 : 1 }
 
     @inline(__always)

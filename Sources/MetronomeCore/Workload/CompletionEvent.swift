@@ -103,19 +103,28 @@ struct MessageBuffer {
     /// The kept text without surrounding ASCII whitespace. A UTF-8 sequence cut by the capacity is
     /// dropped rather than shown as U+FFFD. Allocates: for reports, not the hot path.
     var string: String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(count)
-        withUnsafeBytes(of: storage) { bytes.append(contentsOf: $0.prefix(count)) }
-        // Walk back over continuation bytes to the last lead byte; drop its sequence if incomplete.
-        var lead = bytes.count - 1
-        while lead >= 0, bytes[lead] & 0xC0 == 0x80, bytes.count - lead < 4 { lead -= 1 }
-        if lead >= 0, bytes[lead] >= 0xC0 {
-            let needed = bytes[lead] >= 0xF0 ? 4 : bytes[lead] >= 0xE0 ? 3 : 2
-            if bytes.count - lead < needed { bytes.removeSubrange(lead...) }
-        }
-        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        while let last = bytes.last, isBlank(last) { bytes.removeLast() }
-        let first = bytes.firstIndex { !isBlank($0) } ?? bytes.count
-        return String(decoding: bytes[first...], as: UTF8.self)
+        withTrimmedBytes { String(decoding: $0, as: UTF8.self) }
     }
+
+    /// The bytes `string` decodes, lent to `body` in place: the failure log compares a repeated
+    /// message with no allocation.
+    func withTrimmedBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeBytes(of: storage) { raw in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw.prefix(count))
+            var end = bytes.count
+            // Walk back over continuation bytes to the last lead byte; drop its sequence if incomplete.
+            var lead = end - 1
+            while lead >= 0, bytes[lead] & 0xC0 == 0x80, end - lead < 4 { lead -= 1 }
+            if lead >= 0, bytes[lead] >= 0xC0 {
+                let needed = bytes[lead] >= 0xF0 ? 4 : bytes[lead] >= 0xE0 ? 3 : 2
+                if end - lead < needed { end = lead }
+            }
+            while end > 0, Self.isBlank(bytes[end - 1]) { end -= 1 }
+            var start = 0
+            while start < end, Self.isBlank(bytes[start]) { start += 1 }
+            return body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        }
+    }
+
+    private static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 }

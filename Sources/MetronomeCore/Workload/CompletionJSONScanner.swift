@@ -126,7 +126,12 @@ public struct CompletionJSONScanner {
                 case .skip:
                     skipString(p, &i, n)
                 case .pack:
-                    if name.count > PackedName.longest {
+                    if name.count == 0, let length = Self.shortStringLength(p, from: i, to: n) {
+                        // The whole string (a key, nearly always) is here: packed in one go.
+                        name = PackedName(p + i, count: length, readable: n - i)
+                        i += length + 1
+                        endString()
+                    } else if name.count > PackedName.longest {
                         skipString(p, &i, n)
                     } else {
                         packString(p, &i, n)
@@ -162,22 +167,25 @@ public struct CompletionJSONScanner {
                     state = .string
                 }
             case .bare:
-                let b = p[i]
-                if b &- ASCII.zero < 10 {
-                    if number >= 0, !inFraction {
-                        number = number &* 10 &+ Int(b &- ASCII.zero)
-                        if number > 1 << 50 { number = -1 }
+                // The whole token in this loop (a timestamp is ten digits), not a turn of the switch a byte.
+                repeat {
+                    let b = p[i]
+                    if b &- ASCII.zero < 10 {
+                        if number >= 0, !inFraction {
+                            number = number &* 10 &+ Int(b &- ASCII.zero)
+                            if number > 1 << 50 { number = -1 }
+                        }
+                    } else if b == ASCII.dot {
+                        inFraction = true
+                    } else if Self.isBareByte(b) {
+                        number = -1  // a literal, a sign or an exponent: not a count
+                    } else {
+                        Self.applyNumber(number, for: bareKey, to: &current)
+                        state = .between  // the delimiter is read again there
+                        break
                     }
-                } else if b == ASCII.dot {
-                    inFraction = true
-                } else if Self.isBareByte(b) {
-                    number = -1  // a literal, a sign or an exponent: not a count
-                } else {
-                    Self.applyNumber(number, for: bareKey, to: &current)
-                    state = .between  // the delimiter is read again there
-                    continue
-                }
-                i += 1
+                    i += 1
+                } while i < n
             case .start:
                 let b = p[i]
                 if b == ASCII.space || b == ASCII.tab || b == ASCII.lf || b == ASCII.cr {
@@ -289,11 +297,11 @@ public struct CompletionJSONScanner {
 
     // MARK: Strings
 
-    /// Jumps to the next quote or backslash: a short look byte by byte, then `memchr` for long values.
+    /// Jumps to the next quote or backslash: eight bytes at a time over the first 64, then `memchr`
+    /// for long values.
     private mutating func skipString(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ n: Int) {
-        var j = i
-        let near = min(n, i + 16)
-        while j < near, p[j] != ASCII.quote, p[j] != ASCII.backslash { j += 1 }
+        let near = min(n, i + 64)
+        var j = Self.quoteOrBackslash(p, from: i, to: near)
         if j == near, near < n {
             let quote = Self.find(ASCII.quote, p, from: j, to: n)
             j = Self.find(ASCII.backslash, p, from: j, to: quote)
@@ -358,6 +366,39 @@ public struct CompletionJSONScanner {
     }
 
     // MARK: Bytes
+
+    /// The length of the string starting at `p[start]` when its closing quote is among the next
+    /// `PackedName.longest + 1` bytes and no backslash comes first; nil otherwise (long, escaped, or
+    /// cut by the end of the input: the byte-at-a-time path takes it).
+    @inline(__always)
+    private static func shortStringLength(_ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        let limit = min(end, start + PackedName.longest + 1)
+        let j = quoteOrBackslash(p, from: start, to: limit)
+        return j < limit && p[j] == ASCII.quote ? j - start : nil
+    }
+
+    /// The index of the first `"` or `\` in `p[start..<end]`, or `end`. Eight bytes a step (SWAR):
+    /// a byte equal to the one looked for XORs to zero, and the lowest zero byte of a word is found
+    /// exactly (borrows only ever flag bytes above it).
+    @inline(__always)
+    private static func quoteOrBackslash(_ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        var j = start
+        let raw = UnsafeRawPointer(p)
+        while j + 8 <= end {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let hits = zeroBytes(word ^ 0x2222_2222_2222_2222) | zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C)
+            if hits != 0 { return j + hits.trailingZeroBitCount >> 3 }
+            j += 8
+        }
+        while j < end, p[j] != ASCII.quote, p[j] != ASCII.backslash { j += 1 }
+        return j
+    }
+
+    /// The high bit of each zero byte of `v` (and perhaps of bytes above the lowest zero one).
+    @inline(__always)
+    private static func zeroBytes(_ v: UInt64) -> UInt64 {
+        (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080
+    }
 
     private static func find(_ byte: UInt8, _ p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         guard start < end, let hit = memchr(p + start, Int32(byte), end - start) else { return end }

@@ -3,7 +3,12 @@
 /// One per connection. Streams (SSE) and whole JSON bodies are told apart by their first byte, so
 /// a server that ignores `"stream": true` is still measured right.
 public struct OpenAIResponseScanner: ResponseScanner {
-    private let stats: RunStats
+    /// Keeps the stats alive as long as the scanner.
+    private let statsOwner: RunStats
+    /// The same object, lent to each use with no retain/release pair (a class read from a `mutating`
+    /// method's `self`, or through `unowned(unsafe)`, is retained around each call); `statsOwner`
+    /// keeps it alive.
+    private let stats: Unmanaged<RunStats>
     private var sse = SSEScanner()
     private var json = CompletionJSONScanner()
     private var tally: EventTally
@@ -22,7 +27,8 @@ public struct OpenAIResponseScanner: ResponseScanner {
     enum BodyKind: UInt8 { case unknown, eventStream, json }
 
     public init(stats: RunStats) {
-        self.stats = stats
+        statsOwner = stats
+        self.stats = .passUnretained(stats)
         tally = EventTally(stats: stats)
     }
 
@@ -66,8 +72,7 @@ public struct OpenAIResponseScanner: ResponseScanner {
             event = json.event
         }
         if event.isError {
-            let message = bodyKind == .eventStream ? sse.lastErrorMessage : json.errorMessage
-            keep(message, .streamError, status: 200)
+            Self.keep(bodyKind == .eventStream ? sse.lastError : json.message, .streamError, status: 200, in: stats)
             return .streamError
         }
         if bodyKind == .eventStream && !event.isDone { return .incompleteStream }
@@ -75,23 +80,27 @@ public struct OpenAIResponseScanner: ResponseScanner {
         let counted = streamed ? tally.contentEvents : (event.hasContent ? 1 : 0)
         let completion = event.completionTokens.map { UInt64(max($0, 0)) } ?? counted
         requestPromptTokens = event.promptTokens.map { UInt64(max($0, 0)) }
-        stats.recordTokens(prompt: requestPromptTokens, completion: completion,
-                           fromUsage: event.completionTokens != nil, stage: stage)
+        let prompt = requestPromptTokens
+        stats._withUnsafeGuaranteedRef {
+            $0.recordTokens(prompt: prompt, completion: completion, fromUsage: event.completionTokens != nil, stage: stage)
+        }
         requestTokens = completion
         if streamed && tally.firstContentNs != 0 {
             requestTTFTNs = tally.firstContentNs &- intendedNs
             requestTTFTSentNs = tally.firstContentNs &- sentNs
-            stats.recordTTFT(requestTTFTNs, sentNs: requestTTFTSentNs, stage: stage)
+            let (ttftNs, ttftSentNs) = (requestTTFTNs, requestTTFTSentNs)
+            stats._withUnsafeGuaranteedRef { $0.recordTTFT(ttftNs, sentNs: ttftSentNs, stage: stage) }
             if completion > 1 {
                 requestTPOTNs = (nowNs &- tally.firstContentNs) / (completion - 1)
-                stats.recordTPOT(requestTPOTNs, stage: stage)
+                let tpotNs = requestTPOTNs
+                stats._withUnsafeGuaranteedRef { $0.recordTPOT(tpotNs, stage: stage) }
             }
         }
         return .success
     }
 
     public mutating func finishHTTPError(status: Int) {
-        keep(json.errorMessage, .httpError, status: status)
+        Self.keep(json.message, .httpError, status: status, in: stats)
     }
 
     /// The error message this request's body carried (an error event of a stream, or a JSON or
@@ -102,16 +111,19 @@ public struct OpenAIResponseScanner: ResponseScanner {
 
     public mutating func release() { tally.gaps.release() }
 
-    private func keep(_ message: String, _ outcome: Outcome, status: Int) {
-        guard !message.isEmpty else { return }
-        var text = message
-        text.withUTF8 { stats.failures.noteMessage(outcome, status: status, message: UnsafeRawBufferPointer($0)) }
+    /// Hands the message's bytes to the failure log in place: a repeat costs no allocation. Static,
+    /// so that the closure captures no copy of the scanner.
+    private static func keep(_ message: MessageBuffer, _ outcome: Outcome, status: Int, in stats: Unmanaged<RunStats>) {
+        stats._withUnsafeGuaranteedRef { stats in
+            message.withTrimmedBytes { stats.failures.noteMessage(outcome, status: status, message: $0) }
+        }
     }
 }
 
 /// Folds a stream's events into what the request needs; records each inter-token gap as it happens.
 struct EventTally: CompletionEventSink {
-    let stats: RunStats
+    /// Unretained: the scanner that holds this tally keeps the stats alive (`statsOwner`).
+    unowned(unsafe) let stats: RunStats
     var stage = 0
     var nowNs: UInt64 = 0
     var firstContentNs: UInt64 = 0

@@ -52,6 +52,32 @@ struct PackedName: Equatable {
         for b in bytes { append(b) }
     }
 
+    /// The `count` (≤ `longest`) bytes at `p`, in one go: the words `append` would build a byte at a
+    /// time. `readable` bytes may be read from `p` (≥ `count`); with 24 of them the words are three
+    /// unaligned loads, masked, instead of a shift and a branch per byte.
+    @inline(__always)
+    init(_ p: UnsafePointer<UInt8>, count: Int, readable: Int) {
+        self.count = count
+        guard count > 0 else { return }
+        if readable >= 24 {
+            let raw = UnsafeRawPointer(p)
+            w0 = Self.low(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)), bytes: count)
+            if count > 8 { w1 = Self.low(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)), bytes: count - 8) }
+            if count > 16 { w2 = Self.low(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)), bytes: count - 16) }
+        } else {
+            for k in 0..<count {
+                let shifted = UInt64(p[k]) &<< (UInt64(k & 7) &* 8)
+                if k < 8 { w0 |= shifted } else if k < 16 { w1 |= shifted } else { w2 |= shifted }
+            }
+        }
+    }
+
+    /// The low `bytes` bytes of `word` (all of it from 8 on).
+    @inline(__always)
+    private static func low(_ word: UInt64, bytes: Int) -> UInt64 {
+        bytes >= 8 ? word : word & ((1 &<< (UInt64(bytes) &* 8)) &- 1)
+    }
+
     /// Only called while `count <= longest`. Shifts into words rather than storing bytes, so the
     /// comparison that follows does not stall on store forwarding.
     @inline(__always)
