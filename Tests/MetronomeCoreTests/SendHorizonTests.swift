@@ -12,3 +12,19 @@ final class SendHorizonTests: XCTestCase {
         XCTAssertEqual(SendHorizon(capNs: 0).horizonNs(ratePerSec: 1e9), 0, "a cap of 0 never sends ahead")
     }
 }
+
+/// `--send-horizon`: a duration from 0 to 10ms, into the options and the resolved config.
+final class SendHorizonOptionTests: XCTestCase {
+    func testTheFlagSetsTheCapAndRefusesBadValues() throws {
+        let set = try OptionTable.parse(["http://x", "--rate", "1", "--duration", "1s", "--send-horizon", "250us"])
+        XCTAssertEqual(set.sendHorizonNs, 250_000)
+        XCTAssertTrue(set.resolvedConfig().contains { $0.key == "send_horizon" && $0.value == "250us" })
+        XCTAssertEqual(try OptionTable.parse(["http://x", "--send-horizon", "0"]).sendHorizonNs, 0)
+        XCTAssertEqual(RunOptions().sendHorizonNs, 100_000)
+        for bad in ["11ms", "-1us", "soon", ""] {
+            XCTAssertThrowsError(try OptionTable.parse(["http://x", "--send-horizon", bad]), bad) { error in
+                XCTAssertTrue("\(error)".hasPrefix("--send-horizon"), "\(error)")
+            }
+        }
+    }
+}

@@ -88,6 +88,11 @@ public enum OptionTable {
         OptionSpec(name: "idle-timeout", value: "D", defaultText: "4s", help: "Close a keep-alive connection idle this long, before the server does (uvicorn's default is 5s); 0 keeps it open.", group: "Connections and time") { options, text throws(UsageError) in
             options.idleTimeoutNs = try duration(text, "--idle-timeout", allowZero: true)
         },
+        OptionSpec(name: "send-horizon", value: "D", defaultText: "100us", help: "Once the rate puts an arrival in it (from 1/D per second), each wake-up also sends every request due this far ahead, timed from its send (counted in early_sends); 0 sends none early. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
+            let ns = try duration(text, "--send-horizon", allowZero: true)
+            guard ns <= 10_000_000 else { throw UsageError("--send-horizon", "must be at most 10ms (got '\(text)')") }
+            options.sendHorizonNs = ns
+        },
         OptionSpec(name: "workload", value: "KIND", defaultText: "openai-chat", help: "What to send: `openai-chat` (POST /v1/chat/completions), `openai-completions` (POST /v1/completions), or `http` (the URL as given, with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
             guard let kind = WorkloadKind(rawValue: text) else {
                 throw UsageError("--workload", "must be one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(text)')")

@@ -200,6 +200,7 @@ extension RunOptions {
             ("seed", String(seed)), ("max_connections", String(maxConnections)), ("max_queue", String(maxQueue)),
             ("connect_timeout", Units.formatDuration(connectTimeoutNs)), ("timeout", Units.formatDuration(timeoutNs)),
             ("idle_timeout", Units.formatDuration(idleTimeoutNs)),
+            ("send_horizon", Units.formatDuration(sendHorizonNs)),
             ("drain", Units.formatDuration(effectiveDrainNs)), ("workload", workload.rawValue),
         ]
         if workload.isOpenAI {
