@@ -18,22 +18,8 @@ final class CLITests: XCTestCase {
 
     /// Runs the binary; `signalAfter` sends `signal` (SIGINT) to it (by its pid) after that many seconds.
     func metronome(_ arguments: [String], signalAfter: Double? = nil, signal: Int32 = SIGINT) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        if let signalAfter {
-            Thread.sleep(forTimeInterval: signalAfter)
-            kill(process.processIdentifier, signal)
-        }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let result = try runProcess(Self.binary, arguments, signalAfter: signalAfter, signal: signal)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     func testHelpAndVersion() throws {
@@ -136,23 +122,8 @@ final class CLITests: XCTestCase {
         let server = try SimServer.startInBackground(config: config)
         defer { server.stop() }
         func allocations(_ duration: String, _ extra: [String]) throws -> Int {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/valgrind")
-            process.arguments = ["--tool=memcheck", "--leak-check=no", Self.binary.path, "run", "http://127.0.0.1:\(server.port)",
-                                 "--rate", "50", "--duration", duration, "--arrival", "constant", "--quiet", "--no-files"] + extra
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard let line = text.split(separator: "\n").first(where: { $0.contains("total heap usage") }),
-                  let allocs = line.split(separator: " ").firstIndex(where: { $0.hasPrefix("allocs") }) else {
-                XCTFail("no valgrind summary: \(text.suffix(500))")
-                return 0
-            }
-            let words = line.split(separator: " ")
-            return Int(words[words.index(before: allocs)].filter(\.isNumber)) ?? 0
+            try heapAllocations(["run", "http://127.0.0.1:\(server.port)", "--rate", "50", "--duration", duration, "--arrival", "constant",
+                                 "--quiet", "--no-files"] + extra).allocations
         }
         let streaming = ["--max-tokens", "20", "--ignore-eos"]
         let streamed = try extraAllocations(budget: 6, label: "streamed") { try allocations($0, streaming) }

@@ -5,22 +5,8 @@ import XCTest
 @testable import MetronomeCore
 
 final class CapacityCLITests: XCTestCase {
-    func metronome(_ arguments: [String], signalAfter: Double? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CLITests.binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        if let signalAfter {
-            Thread.sleep(forTimeInterval: signalAfter)
-            kill(process.processIdentifier, SIGINT)
-        }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    func metronome(_ arguments: [String], signalAfter: Double? = nil) throws -> ProcessResult {
+        try runProcess(CLITests.binary, arguments, signalAfter: signalAfter)
     }
 
     func startServer() throws -> SimServer {

@@ -207,18 +207,8 @@ final class GridReportTests: XCTestCase {
 
     // MARK: The CLI
 
-    func metronome(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CLITests.binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    func metronome(_ arguments: [String]) throws -> ProcessResult {
+        try runProcess(CLITests.binary, arguments)
     }
 
     func fixtureDirectory() throws -> String {

@@ -5,18 +5,8 @@ import XCTest
 @testable import MetronomeCore
 
 final class WorkloadCLITests: XCTestCase {
-    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+        try runProcess(URL(fileURLWithPath: executable), arguments)
     }
 
     func temporary(_ name: String, _ text: String) throws -> String {
@@ -53,16 +43,9 @@ final class WorkloadCLITests: XCTestCase {
         defer { server.stop() }
         let path = try temporary("alloc.jsonl", (0..<5).map { "{\"prompt\":\"row \($0) of five\",\"max_tokens\":\(10 + $0)}" }.joined(separator: "\n"))
         func allocations(_ duration: String) throws -> Int {
-            let result = try run("/usr/bin/valgrind", ["--tool=memcheck", "--leak-check=no", CLITests.binary.path, "run", "http://127.0.0.1:\(server.port)",
-                                                       "--rate", "50", "--duration", duration, "--arrival", "constant", "--quiet", "--no-files",
-                                                       "--dataset", path, "--prefix-tokens", "8", "--prefix-groups", "2", "--unique-prompts", "--ignore-eos"])
-            guard let line = result.stderr.split(separator: "\n").first(where: { $0.contains("total heap usage") }),
-                  let allocs = line.split(separator: " ").firstIndex(where: { $0.hasPrefix("allocs") }) else {
-                XCTFail("no valgrind summary: \(result.stderr.suffix(500))")
-                return 0
-            }
-            let words = line.split(separator: " ")
-            return Int(words[words.index(before: allocs)].filter(\.isNumber)) ?? 0
+            try heapAllocations(["run", "http://127.0.0.1:\(server.port)", "--rate", "50", "--duration", duration, "--arrival", "constant",
+                                 "--quiet", "--no-files", "--dataset", path, "--prefix-tokens", "8", "--prefix-groups", "2",
+                                 "--unique-prompts", "--ignore-eos"]).allocations
         }
         let extra = try extraAllocations(budget: 6, label: "dataset") { try allocations($0) }
         XCTAssertLessThanOrEqual(extra, 6, "100 more requests allocated \(extra) times")
@@ -81,17 +64,10 @@ final class WorkloadCLITests: XCTestCase {
         let server = try SimServer.startInBackground(config: config)
         defer { server.stop() }
         func allocations(_ duration: String) throws -> Int {
-            let result = try run("/usr/bin/valgrind", ["--tool=memcheck", "--leak-check=no", CLITests.binary.path, "run", "http://127.0.0.1:\(server.port)",
-                                                       "--rate", "50", "--duration", duration, "--arrival", "constant", "--quiet", "--no-files",
-                                                       "--max-tokens", "20"])
+            let (allocations, result) = try heapAllocations(["run", "http://127.0.0.1:\(server.port)", "--rate", "50", "--duration", duration,
+                                                             "--arrival", "constant", "--quiet", "--no-files", "--max-tokens", "20"])
             XCTAssertTrue(result.stdout.contains("HTTP status: 500"), "no 500 in the report: \(result.stdout.suffix(800))")
-            guard let line = result.stderr.split(separator: "\n").first(where: { $0.contains("total heap usage") }),
-                  let allocs = line.split(separator: " ").firstIndex(where: { $0.hasPrefix("allocs") }) else {
-                XCTFail("no valgrind summary: \(result.stderr.suffix(500))")
-                return 0
-            }
-            let words = line.split(separator: " ")
-            return Int(words[words.index(before: allocs)].filter(\.isNumber)) ?? 0
+            return allocations
         }
         let extra = try extraAllocations(budget: 6, label: "answered 500") { try allocations($0) }
         XCTAssertLessThanOrEqual(extra, 6, "100 more error responses allocated \(extra) times")
