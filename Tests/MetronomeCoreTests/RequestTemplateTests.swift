@@ -24,9 +24,10 @@ final class RequestTemplateTests: XCTestCase {
         expected.replaceSubrange(template.sequenceField!, with: digits)
         let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: 3)
         defer { vectors.deallocate() }
+        let set = RequestSet(template) // what the loop writes from
         digits.withUnsafeBytes { digitBytes in
             for offset in 0..<template.count {
-                let count = template.vectors(from: offset, digits: digitBytes.baseAddress!, into: vectors)
+                let count = set.vectors(0, from: offset, digits: digitBytes.baseAddress!, into: vectors)
                 var gathered: [UInt8] = []
                 for index in 0..<Int(count) {
                     gathered += UnsafeRawBufferPointer(start: vectors[index].iov_base, count: vectors[index].iov_len)

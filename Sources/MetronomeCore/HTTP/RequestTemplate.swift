@@ -1,7 +1,7 @@
 // The bytes of one workload's request, serialised once and written as they are for every request.
 import Glibc
 
-/// Immutable after init; the loop writes it with `writev` straight from this buffer.
+/// Immutable after init; a `RequestSet` copies it into the buffer the loop writes from with `writev`.
 /// An optional fixed-width decimal field (`sequenceField`) is not taken from the buffer but from
 /// each connection's own copy, so a request can carry a distinct number with no allocation and
 /// without a partial write on one connection seeing another connection's number.
@@ -56,35 +56,6 @@ public final class RequestTemplate: @unchecked Sendable {
             if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
         }
         return nil
-    }
-
-    /// Fills up to three iovecs for the bytes from `offset` on: the part before the sequence field,
-    /// the connection's own digits, and the part after. Returns how many iovecs it filled.
-    @inline(__always)
-    func vectors(from offset: Int, digits: UnsafeRawPointer, into vectors: UnsafeMutablePointer<iovec>) -> Int32 {
-        let base = bytes.baseAddress!
-        guard let field = sequenceField else {
-            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + offset), iov_len: count - offset)
-            return 1
-        }
-        var used: Int32 = 0
-        var position = offset
-        if position < field.lowerBound {
-            vectors[Int(used)] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + position), iov_len: field.lowerBound - position)
-            used += 1
-            position = field.lowerBound
-        }
-        if position < field.upperBound {
-            let skip = position - field.lowerBound
-            vectors[Int(used)] = iovec(iov_base: UnsafeMutableRawPointer(mutating: digits + skip), iov_len: field.count - skip)
-            used += 1
-            position = field.upperBound
-        }
-        if position < count {
-            vectors[Int(used)] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + position), iov_len: count - position)
-            used += 1
-        }
-        return used
     }
 }
 

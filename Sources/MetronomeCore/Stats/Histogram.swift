@@ -279,34 +279,7 @@ public final class Histogram: @unchecked Sendable {
     /// The same, each value divided by `divisor` (1e6: ms from ns), written into `values` (as many
     /// as `percentiles`), so the once-a-second sample allocates no array for it.
     public func valuesAtPercentiles(_ percentiles: [Double], into values: inout [Double], divisor: Double) {
-        precondition(values.count == percentiles.count, "one value per percentile")
-        for index in values.indices { values[index] = 0 }
-        let count = totalCount
-        guard count > 0, !percentiles.isEmpty else { return }
-        precondition(zip(percentiles, percentiles.dropFirst()).allSatisfy { $0 <= $1 }, "percentiles must ascend")
-        var next = 0
-        var nextRank = Self.nearestRank(percentiles[0], of: count)
-        var cumulative: UInt64 = 0
-        var lastOccupied = -1
-        for i in occupiedIndices() {
-            let slotCount = counts[i].load(ordering: .relaxed)
-            if slotCount == 0 { continue }
-            cumulative &+= slotCount
-            lastOccupied = i
-            while cumulative >= nextRank {
-                let value = valueFromIndex(i)
-                values[next] = Double(percentiles[next] == 0 ? value : highestEquivalentValue(value)) / divisor
-                next += 1
-                if next == percentiles.count { return }
-                nextRank = Self.nearestRank(percentiles[next], of: count)
-            }
-        }
-        // Only while the writer runs ahead of us, as in `valueAtPercentile`.
-        let last = lastOccupied < 0 ? 0 : highestEquivalentValue(valueFromIndex(lastOccupied))
-        while next < percentiles.count {
-            values[next] = Double(last) / divisor
-            next += 1
-        }
+        _ = valuesAtPercentilesAndMean(percentiles, into: &values, divisor: divisor)
     }
 
     /// `valuesAtPercentiles(_:into:divisor:)` and `mean` (returned, undivided) in ONE walk over the
@@ -314,6 +287,7 @@ public final class Histogram: @unchecked Sendable {
     /// walks give them: the per-second sample reads the run's latency so every second, on the loop thread.
     func valuesAtPercentilesAndMean(_ percentiles: [Double], into values: inout [Double], divisor: Double) -> Double {
         precondition(values.count == percentiles.count, "one value per percentile")
+        precondition(zip(percentiles, percentiles.dropFirst()).allSatisfy { $0 <= $1 }, "percentiles must ascend")
         for index in values.indices { values[index] = 0 }
         let count = totalCount
         guard count > 0 else { return 0 }
