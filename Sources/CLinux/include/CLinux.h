@@ -49,4 +49,13 @@ static inline int clinux_block_signals_for_signalfd(sigset_t *set) {
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 static inline int clinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 
+// zlib, loaded at run time with dlopen("libz.so.1") (no build dependency on its headers or -lz): the
+// prototypes of the three calls used, as function pointer types for dlsym's results. uLong is
+// unsigned long and Bytef unsigned char in every zlib build.
+typedef int (*clinux_zlib_compress2)(unsigned char *dest, unsigned long *destLen,
+                                     const unsigned char *source, unsigned long sourceLen, int level);
+typedef unsigned long (*clinux_zlib_compressBound)(unsigned long sourceLen);
+typedef int (*clinux_zlib_uncompress)(unsigned char *dest, unsigned long *destLen,
+                                      const unsigned char *source, unsigned long sourceLen);
+
 #endif

@@ -354,6 +354,38 @@ public final class Histogram: @unchecked Sendable {
         counts[index].load(ordering: .relaxed)
     }
 
+    /// Calls `body` with each occupied slot's index and count, ascending, walking only the span
+    /// between the recorded extremes.
+    func forEachOccupiedSlot(_ body: (_ index: Int, _ count: UInt64) -> Void) {
+        for i in occupiedIndices() {
+            let count = counts[i].load(ordering: .relaxed)
+            if count != 0 { body(i, count) }
+        }
+    }
+
+    /// `reset()`, appending each occupied slot as `index << 48 | count` to `slots` in the same walk
+    /// (a count of 2^48 or more goes as several entries of one index): the interval log's capture of
+    /// a second, for the price of the appends. Needs fewer than 65,536 slots (the default layout has
+    /// 24,576). Only the writer may call it.
+    func resetAppendingOccupied(to slots: inout [UInt64]) {
+        precondition(countsLength <= 1 << 16, "slot indices must fit in 16 bits")
+        let countMask: UInt64 = (1 << 48) - 1
+        for i in occupiedIndices() {
+            var count = counts[i].load(ordering: .relaxed)
+            if count == 0 { continue }
+            counts[i].store(0, ordering: .relaxed)
+            let tag = UInt64(i) << 48
+            while count > countMask {
+                slots.append(tag | countMask)
+                count -= countMask
+            }
+            slots.append(tag | count)
+        }
+        total.store(0, ordering: .relaxed)
+        maxRecorded.store(0, ordering: .relaxed)
+        minNonZeroRecorded.store(.max, ordering: .relaxed)
+    }
+
     /// Mean and standard deviation over slot medians, dividing by the counts actually read so that a live
     /// histogram cannot produce a mean outside its own range.
     /// `withDeviation` false skips the second walk: the per-second sample reads the run's mean
