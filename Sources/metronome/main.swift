@@ -15,40 +15,20 @@ func fail(_ message: String, code: Int32) -> Never {
 /// saved summary. The HTML goes next to the summary unless --out/--name say otherwise, as for `run`.
 func report(_ arguments: [String]) -> Never {
     if arguments.contains("--grid") { exit(GridReport.main(arguments)) }
-    var path: String?
-    var outDirectory: String?
-    var name: String?
-    var index = 0
-    while index < arguments.count {
-        var argument = arguments[index]
-        index += 1
-        var value: String?
-        if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-            value = String(argument[argument.index(after: equals)...])
-            argument = String(argument[..<equals])
-        }
-        switch argument {
-        case "-h", "--help":
-            writeStandardOutput(HelpText.report)
-            exit(0)
-        case "--out", "--name":
-            if value == nil {
-                guard index < arguments.count else { fail("\(argument) needs a value; see metronome report --help", code: 64) }
-                value = arguments[index]
-                index += 1
-            }
-            guard let value, !value.isEmpty else { fail("\(argument) needs a non-empty value", code: 64) }
-            if argument == "--out" { outDirectory = value } else {
-                guard !value.contains("/"), value != ".", value != ".." else {
-                    fail("--name must be a file name prefix without '/' (got '\(value)')", code: 64)
-                }
-                name = value
-            }
-        default:
-            guard !argument.hasPrefix("-"), path == nil else { fail("\(argument) is not an option of metronome report; see metronome report --help", code: 64) }
-            path = argument
-        }
+    let parsed: FileCommandArguments
+    do {
+        parsed = try FileCommandArguments(arguments, command: "metronome report")
+    } catch {
+        fail("\(error)", code: 64)
     }
+    if parsed.wantsHelp {
+        writeStandardOutput(HelpText.report)
+        exit(0)
+    }
+    guard parsed.paths.count <= 1 else { fail("\(parsed.paths[1]) is not an option of metronome report; see metronome report --help", code: 64) }
+    let path = parsed.paths.first
+    let outDirectory = parsed.outDirectory
+    let name = parsed.name
     guard let path else { fail("report needs a PREFIX_summary.json file", code: 64) }
     var summary: RunSummary
     do {
@@ -85,6 +65,10 @@ case "help-options":
     exit(0)
 case "report":
     report(Array(arguments.dropFirst()))
+case "merge":
+    exit(MergeCommand.main(Array(arguments.dropFirst())))
+case "compare":
+    exit(CompareCommand.main(Array(arguments.dropFirst())))
 case "sweep":
     exit(CapacityCommand.main(Array(arguments.dropFirst()), command: .sweep, handlesSignals: true))
 case "find-max":
@@ -105,8 +89,19 @@ secrets = SecretMask.secrets(inArguments: runArguments)
 let options: RunOptions
 let load: LoadRun
 let prefix: String
+var startLateS = 0.0
 do {
     options = try OptionTable.parse(runArguments)
+    if let processes = options.processes, processes > 1 {
+        _ = try options.ratePlan()
+        let prefix = options.name ?? ReportFiles.defaultPrefix(unixS: wallClockSeconds())
+        if !options.noFiles {
+            do { try ReportFiles.checkWritable(directory: options.outDirectory, prefix: prefix) } catch {
+                throw UsageError("--out", "'\(options.outDirectory)' cannot hold the report files: \(error)")
+            }
+        }
+        exit(ShardProcesses(options: options, arguments: runArguments, prefix: prefix).run())
+    }
     // SIGINT/SIGTERM go to the loop's signalfd; they are blocked here, before any other thread
     // exists, and until the engine runs a watcher ends setup on them with 130.
     let watch = try SetupSignalWatch()
@@ -120,6 +115,7 @@ do {
         }
     }
     load = try LoadRun(options: options)
+    if let startAt = options.startAtUnixS { startLateS = StartTime.wait(untilUnixS: startAt) }
 } catch let error as UsageError {
     fail(error.description, code: ExitCode.usage)
 } catch {
@@ -143,6 +139,7 @@ do {
     fail("\(error)", code: ExitCode.failed)
 }
 progress?.finish()
+summary.recordStart(startAtUnixS: options.startAtUnixS, lateS: startLateS)
 
 var written: [String] = []
 var fileErrors: [String] = []

@@ -104,7 +104,7 @@ final class SummaryFileTests: XCTestCase {
     /// successes by intended second and the token-timing distributions still loads and renders.
     func testFileWithoutTheIssue11MembersLoads() throws {
         var file = try parse(SummaryFile.render(SampleSummary.make()))
-        let added = ["ttft_sent_ms", "ttft_distribution", "ttft_sent_distribution", "itl_distribution"]
+        let added = ["ttft_sent_ms", "ttft_distribution", "ttft_sent_distribution", "itl_distribution", "raw_stats"]
         for key in added { file[key] = nil }
         file["stages"] = (file["stages"] as! [[String: Any]]).map { stage in stage.filter { $0.key != "ttft_sent_ms" } }
         let perSecond = ["ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "achieved_by_intended"]
@@ -169,6 +169,49 @@ final class SummaryFileTests: XCTestCase {
         XCTAssertFalse(TextReport.render(untagged, planDescription: "").contains("tags"))
         XCTAssertFalse(HTMLReport.render(untagged, title: "t").contains("<dt>Tags</dt>"))
         XCTAssertEqual((try parse(JSONReport.render(untagged))["tags"] as? [String: Any])?.count, 0, "always present, empty without --tag")
+    }
+
+    /// `raw_stats` holds every histogram losslessly: it reads back slot for slot, and HdrHistogram's
+    /// own Python package decodes it to the same count and percentiles (skipped without the package).
+    func testRawStatsAreLosslessAndReadByHdrHistogram() throws {
+        let summary = SampleSummary.make()
+        let text = SummaryFile.render(summary)
+        let decoded = try RunSummary(summaryJSON: Array(text.utf8))
+        let original = try XCTUnwrap(summary.rawTotal), back = try XCTUnwrap(decoded.rawTotal)
+        for ((key, a), (_, b)) in zip(SummaryRawStats.histograms(original), SummaryRawStats.histograms(back)) {
+            var slots: [(Int, UInt64)] = [], again: [(Int, UInt64)] = []
+            a.forEachOccupiedSlot { slots.append(($0, $1)) }
+            b.forEachOccupiedSlot { again.append(($0, $1)) }
+            XCTAssertEqual(slots.map(\.0), again.map(\.0), key)
+            XCTAssertEqual(slots.map(\.1), again.map(\.1), key)
+            XCTAssertEqual(a.maxValue, b.maxValue, key)
+        }
+        for counter in StageCounter.allCases { XCTAssertEqual(original[counter], back[counter], "\(counter)") }
+        for outcome in Outcome.allCases { XCTAssertEqual(original.count(outcome), back.count(outcome), outcome.key) }
+        XCTAssertEqual(decoded.rawStages.count, summary.stages.count)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-raw-\(getpid()).json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let script = """
+        import json, sys
+        try:
+            from hdrh.histogram import HdrHistogram
+        except ImportError:
+            sys.exit(3)
+        raw = json.load(open(sys.argv[1]))["raw_stats"]["total"]["histograms"]["latency"]
+        h = HdrHistogram.decode(raw)
+        print(h.get_total_count(), h.get_value_at_percentile(50), h.get_value_at_percentile(99), h.get_max_value())
+        """
+        let result = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, path])
+        if result.status == 3 { throw XCTSkip("Python's hdrhistogram package is not installed (pip install hdrhistogram)") }
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let numbers = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        XCTAssertEqual(numbers.count, 4, result.stdout)
+        XCTAssertEqual(UInt64(numbers[0]), original.latency.totalCount)
+        // hdrh reports a slot's highest equivalent value; ours, HdrHistogram's Java default, the same.
+        XCTAssertEqual(numbers[1], Double(original.latency.valueAtPercentile(50)), accuracy: Double(original.latency.valueAtPercentile(50)) * 0.001 + 1)
+        XCTAssertEqual(numbers[2], Double(original.latency.valueAtPercentile(99)), accuracy: Double(original.latency.valueAtPercentile(99)) * 0.001 + 1)
     }
 
     func testDecodesTheStdoutJSONToo() throws {

@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <stdint.h>
 
 // prctl is variadic, which Swift cannot call.
 static inline int clinux_set_timer_slack_ns(unsigned long ns) {
@@ -57,5 +60,14 @@ typedef int (*clinux_zlib_compress2)(unsigned char *dest, unsigned long *destLen
 typedef unsigned long (*clinux_zlib_compressBound)(unsigned long sourceLen);
 typedef int (*clinux_zlib_uncompress)(unsigned char *dest, unsigned long *destLen,
                                       const unsigned char *source, unsigned long sourceLen);
+
+// sched_getaffinity/sched_setaffinity and CPU_SET need _GNU_SOURCE too (see accept4); the system
+// calls themselves take a plain bit mask, here 64 CPUs a word. Return 0, or -1 with errno set.
+static inline int clinux_get_affinity(int pid, uint64_t *mask, int words) {
+    return syscall(SYS_sched_getaffinity, pid, (size_t)words * 8, mask) < 0 ? -1 : 0;
+}
+static inline int clinux_set_affinity(int pid, const uint64_t *mask, int words) {
+    return syscall(SYS_sched_setaffinity, pid, (size_t)words * 8, mask) < 0 ? -1 : 0;
+}
 
 #endif

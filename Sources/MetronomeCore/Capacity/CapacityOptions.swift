@@ -38,6 +38,10 @@ public enum CapacityOptionTable {
         "concurrency": "sweep and find-max search over open-loop arrival rates; a closed loop's rate is set by the server (run it with metronome run --concurrency)",
         "spawn-rate": "it belongs to --concurrency, which is an option of metronome run only",
         "think-time": "it belongs to --concurrency, which is an option of metronome run only",
+        // A step's pass or fail needs the whole load's percentiles at once; shards would have to meet after every step.
+        "shard": "sweep and find-max judge each step on the whole load; shard a run (metronome run --shard) instead",
+        "start-at": "it belongs to --shard, which is an option of metronome run only",
+        "processes": "sweep and find-max judge each step on the whole load, in one process; use metronome run --processes for one rate",
     ]
 
     static let stepSpecs: [OptionSpec<CapacityOptions>] = [

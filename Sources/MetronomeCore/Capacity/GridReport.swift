@@ -329,41 +329,17 @@ extension GridReport {
             writeStandardError("error: \(message); see metronome report --help\n")
             return ExitCode.usage
         }
-        var paths: [String] = []
-        var outDirectory: String?
-        var name: String?
-        var json = false
-        var index = 0
-        while index < arguments.count {
-            var argument = arguments[index]
-            index += 1
-            var value: String?
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                value = String(argument[argument.index(after: equals)...])
-                argument = String(argument[..<equals])
-            }
-            switch argument {
-            case "--grid": continue
-            case "-h", "--help":
-                writeStandardOutput(HelpText.report)
-                return ExitCode.completed
-            case "--json": json = true
-            case "--out", "--name":
-                if value == nil {
-                    guard index < arguments.count else { return usage("\(argument) needs a value") }
-                    value = arguments[index]
-                    index += 1
-                }
-                guard let value, !value.isEmpty else { return usage("\(argument) needs a non-empty value") }
-                if argument == "--out" { outDirectory = value } else {
-                    guard !value.contains("/"), value != ".", value != ".." else { return usage("--name must be a file name prefix without '/' (got '\(value)')") }
-                    name = value
-                }
-            default:
-                guard !argument.hasPrefix("-") else { return usage("\(argument) is not an option of metronome report --grid") }
-                paths.append(argument)
-            }
+        let parsed: FileCommandArguments
+        do {
+            parsed = try FileCommandArguments(arguments, command: "metronome report --grid", flags: ["grid", "json"])
+        } catch {
+            return usage(error.description)
         }
+        if parsed.wantsHelp {
+            writeStandardOutput(HelpText.report)
+            return ExitCode.completed
+        }
+        let paths = parsed.paths, outDirectory = parsed.outDirectory, name = parsed.name, json = parsed.flags.contains("json")
         guard !paths.isEmpty else { return usage("report --grid needs one or more sweep or find-max .json files") }
         let files: [GridFile]
         do { files = try load(paths) } catch {

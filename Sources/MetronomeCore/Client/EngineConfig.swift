@@ -5,6 +5,8 @@ public struct EngineConfig: Sendable {
     public var plan: RatePlan
     public var process: ArrivalProcess
     public var seed: UInt64
+    /// `--shard I/N`: the arrivals of the schedule this engine sends.
+    public var shard = Shard.whole
     public var maxConnections = 10_000
     public var maxQueue = 100_000
     public var connectTimeoutNs: UInt64 = 10_000_000_000

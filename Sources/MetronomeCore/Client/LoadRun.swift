@@ -120,6 +120,7 @@ public struct LoadRun {
         config.sendHorizonCapNs = options.sendHorizonNs
         config.requestLog = requestLog
         config.closedLoop = options.closedLoopArrivals(plan: plan)
+        config.shard = options.shard
         return config
     }
 
@@ -148,6 +149,7 @@ public struct LoadRun {
                                  plan: plan, stats: stats, result: result)
         summary.config = options.resolvedConfig()
         summary.tags = options.tags
+        summary.shard = options.shard
         if let workers = options.concurrency {
             let rate = ClosedLoopMode.sustainedRate(summary)
             summary.closedLoop = ClosedLoopMode(workers: workers, spawnRatePerSec: options.spawnRate, thinkTimeMs: Double(options.thinkTimeNs ?? 0) / 1e6,

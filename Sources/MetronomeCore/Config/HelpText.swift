@@ -18,6 +18,12 @@ public enum HelpText {
                             bisect (see metronome find-max --help)
       report FILE [options] Print the summary and write the HTML report again from a saved
                             PREFIX_summary.json (see metronome report --help)
+      merge FILE... [options]
+                            Add several runs' summaries (shards, machines) into one run's report
+                            files, exactly (see metronome merge --help)
+      compare BASE NEW [options]
+                            Two runs side by side, the change in each metric and a verdict; exit 3
+                            on a regression past --threshold (see metronome compare --help)
       help-options          Print the option table as Markdown (the README's list)
 
     OPTIONS:
@@ -34,6 +40,50 @@ public enum HelpText {
       64   bad usage (a bad flag, value or URL; an --out or --request-log that cannot be written)
       130  interrupted by SIGINT/SIGTERM (during the run the summary is still printed)
       (sweep and find-max have their own: see metronome sweep --help)
+
+    """
+
+    public static let merge = """
+    OVERVIEW: Add several runs of one plan into one: the shards of `run --shard I/N` (or of
+    `run --processes N`), or runs of the same stages from several machines. Every counter and
+    histogram adds exactly (the summaries keep them losslessly in `raw_stats`), so the merged
+    percentiles are those of all the requests pooled, within the histograms' precision; per-second
+    series are aligned on the wall clock. Writes the same files as a run and prints its summary.
+
+    USAGE: metronome merge PREFIX_summary.json... [--out DIR] [--name PREFIX] [--json]
+
+    OPTIONS:
+      --out DIR                 Directory for the merged files (default: the first file's directory)
+      --name PREFIX             File name prefix (default: merged_<date>-<time>)
+      --json                    Print the merged summary as one JSON object instead of text
+      -h, --help                Show this help
+
+    Shards of one plan (same N, --seed and arrival) keep the plan's rates; other runs' rates add up
+    stage by stage. Their stages must match (names and lengths); closed-loop runs are refused.
+    The runs' --slo is judged again on the merged figures. Exit codes as for run (3: SLO failed).
+
+    EXAMPLE: metronome merge results/shard-*_summary.json --out results --name merged
+
+    """
+
+    public static let compare = """
+    OVERVIEW: Two runs side by side: achieved rate, latency p50/p95/p99, error %, and for LLM runs
+    TTFT p50/p95/p99, ITL and TPOT p50/p95 and output tokens/s; the change in each and a verdict
+    (better, worse or same within --threshold). Exit 3 when a metric is worse past the threshold.
+
+    USAGE: metronome compare BASE_summary.json NEW_summary.json [--threshold 5%] [--out DIR]
+                             [--name PREFIX] [--json]
+
+    OPTIONS:
+      --threshold P             A change counts past P percent of the base value (default 5%); the
+                                error rate's, past P percent of the base or of 1 %, whichever is larger
+      --out DIR                 Also write PREFIX_compare.html (both distributions) and PREFIX_compare.json
+      --name PREFIX             File name prefix (default: compare_<date>-<time>; implies --out of NEW's directory)
+      --json                    Print the comparison as JSON instead of the table
+      -h, --help                Show this help
+
+    Any two summaries compare (a --json output too); a note says when their plans or workloads differ.
+    Exit codes: 0 no regression, 3 regression, 1 a file could not be read or written, 64 bad usage.
 
     """
 

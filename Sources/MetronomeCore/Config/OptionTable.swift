@@ -25,7 +25,7 @@ public struct OptionSpec<Options>: Sendable {
 }
 
 public enum OptionTable {
-    public static let groups = ["Rate plan", "Connections and time", "Workload", "SLOs", "Output"]
+    public static let groups = ["Rate plan", "Connections and time", "Workload", "SLOs", "Output", "Scale-out"]
 
     public static let run: [OptionSpec<RunOptions>] = [
         OptionSpec(name: "rate", value: "R", defaultText: "", help: "Target arrival rate in requests/s (fractional allowed, `2k` = 2000). Held for --duration after --ramp.", group: "Rate plan") { options, text throws(UsageError) in
@@ -220,6 +220,15 @@ public enum OptionTable {
         OptionSpec(name: "tag", value: "KEY=VALUE", defaultText: "", help: "Label the run (repeatable, keys distinct): carried into the JSON summary's `tags` and shown in the reports, so runs over server settings can be grouped.", group: "Output") { options, text throws(UsageError) in
             options.tags.append(try tag(text, existing: options.tags))
         },
+        OptionSpec(name: "shard", value: "I/N", defaultText: "0/1", help: "Send only arrivals k ≡ I (mod N) of the one seeded schedule (I from 0): N processes with the same plan and --seed send the single-process schedule between them. Merge their summaries with metronome merge.", group: "Scale-out") { options, text throws(UsageError) in
+            options.shard = try Shard(parsing: text)
+        },
+        OptionSpec(name: "start-at", value: "T", defaultText: "now", help: "Start the plan at Unix time T (seconds, fractional allowed), so shards on several machines share one zero; setup happens before it. A T already past starts at once, with a warning giving how late.", group: "Scale-out") { options, text throws(UsageError) in
+            options.startAtUnixS = try unixTime(text, "--start-at")
+        },
+        OptionSpec(name: "processes", value: "N", defaultText: "1", help: "Run N shard processes of this command (one a core where allowed), one progress line, and merge their summaries at the end: how one machine uses all its cores.", group: "Scale-out") { options, text throws(UsageError) in
+            options.processes = try count(text, "--processes", range: 1...256)
+        },
     ]
 
     /// Parses `metronome run`'s arguments (after `run`). A `--config FILE` is read first; every
@@ -251,6 +260,7 @@ public enum OptionTable {
             sawURL = true
         }
         try RunOptions.checkClosedLoop(options, given: OptionParser.names(in: arguments, table: run))
+        try RunOptions.checkScaleOut(options)
         options.commandArguments = arguments
         return options
     }
@@ -262,6 +272,14 @@ public enum OptionTable {
             throw UsageError(flag, "must be a duration\(allowZero ? "" : " above 0") such as 500ms, 10s, 2m or 1h30m (got '\(text)')")
         }
         return ns
+    }
+
+    /// A Unix time in seconds after 2001 and before 2100 (a value outside is a unit mistake: ms, or a duration).
+    static func unixTime(_ text: String, _ flag: String) throws(UsageError) -> Double {
+        guard let value = Double(text), value.isFinite, value >= 978_307_200, value < 4_102_444_800 else {
+            throw UsageError(flag, "must be a Unix time in seconds such as 1764571200 or 1764571200.25, e.g. $(($(date +%s) + 30)) (got '\(text)')")
+        }
+        return value
     }
 
     static func rate(_ text: String, _ flag: String, allowZero: Bool) throws(UsageError) -> Double {

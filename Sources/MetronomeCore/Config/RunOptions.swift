@@ -96,6 +96,12 @@ public struct RunOptions: Sendable {
     public var json = false
     /// `--tag key=value` labels in the order given (keys distinct), carried into every summary.
     public var tags: [(key: String, value: String)] = []
+    /// `--shard I/N`: the arrivals of the seeded schedule this process sends.
+    public var shard = Shard.whole
+    /// `--start-at`: the plan's zero as a Unix time; nil starts when setup is done.
+    public var startAtUnixS: Double?
+    /// `--processes N`: run N shards of this command and merge them; nil runs in this process.
+    public var processes: Int?
 
     public init() {}
 
@@ -220,6 +226,9 @@ extension RunOptions {
         for header in headers { list.append(("header", RunOptions.masked(header))) }
         if let bodyFile { list.append(("body", bodyFile)) }
         for tag in tags { list.append(("tag", "\(tag.key)=\(tag.value)")) }
+        if !shard.isWhole { list.append(("shard", shard.description)) }
+        if let startAtUnixS { list.append(("start_at", Format.trimmed(startAtUnixS, decimals: 6))) }
+        if let processes { list.append(("processes", String(processes))) }
         return list
     }
 }

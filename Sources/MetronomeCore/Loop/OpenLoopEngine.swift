@@ -80,7 +80,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         self.stats = stats
         poller = try Poller(capacity: 1024)
         if config.handlesSignals { try poller.watchTerminationSignals() }
-        schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed)
+        schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed, shard: config.shard)
         horizon = SendHorizon(capNs: config.closedLoop == nil ? config.sendHorizonCapNs : 0)
         requestLog = config.requestLog
         closedLoop = config.closedLoop
@@ -107,6 +107,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 }
         } else {
             nextArrivalNs = schedule.next().map { startNs &+ $0 }
+            nextSequence = schedule.lastIndex
             if nextArrivalNs == nil { endPlan(atNs: startNs &+ config.plan.totalDurationNs) }
         }
         while true {
@@ -168,6 +169,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 }
             } else if let next = schedule.next() {
                 nextArrivalNs = startNs &+ next
+                // The arrival's number in the whole schedule, so a shard's request k carries body k.
+                nextSequence = schedule.lastIndex
             } else {
                 nextArrivalNs = nil
                 endPlan(atNs: startNs &+ config.plan.totalDurationNs)

@@ -38,6 +38,9 @@ public enum JSONReport {
         }
         json.string("arrival", summary.arrival)
         json.int("seed", summary.seed)
+        if !summary.shard.isWhole { json.string("shard", summary.shard.description) }
+        if let startAt = summary.startAtUnixS { json.number("start_at_unix_s", startAt, decimals: 6) }
+        if !summary.mergedFrom.isEmpty { json.int("merged_runs", summary.mergedFrom.count) }
         json.int("max_connections", summary.maxConnections)
         json.number("planned_duration_s", summary.plannedDurationS, decimals: decimals)
         json.number("ran_s", summary.ranS, decimals: decimals)
@@ -123,38 +126,13 @@ public enum JSONReport {
         json.endArray()
     }
 
+    /// A phase's members, as `PhaseSummary.code` lists them for both directions.
     static func phaseFields(_ phase: PhaseSummary, into json: inout JSONWriter, llm: Bool, detail: Detail) {
-        let decimals = detail.decimals
-        json.int("scheduled", phase.scheduled)
-        json.int("sent", phase.sent)
-        json.int("completed", phase.completed)
-        json.int("succeeded", phase.succeeded)
-        json.int("failed", phase.failed)
-        json.int("dropped", phase.dropped)
-        json.int("unfinished", phase.unfinished)
-        json.number("offered_rps", phase.offeredRps, decimals: decimals)
-        json.number("achieved_rps", phase.achievedRps, decimals: decimals)
-        json.number("error_rate", phase.errorRate, decimals: detail.rateDecimals)
-        percentiles("latency_ms", phase.latency, into: &json, detail: detail)
-        percentiles("service_time_ms", phase.serviceTime, into: &json, detail: detail)
-        percentiles("send_lag_ms", phase.sendLag, into: &json, detail: detail)
-        if detail == .full { json.number("mean_response_bytes", phase.meanResponseBytes, decimals: decimals) }
-        if llm {
-            percentiles("ttft_ms", phase.ttft, into: &json, detail: detail)
-            percentiles("ttft_sent_ms", phase.ttftSent, into: &json, detail: detail)
-            percentiles("itl_ms", phase.itl, into: &json, detail: detail)
-            percentiles("tpot_ms", phase.tpot, into: &json, detail: detail)
-            json.number("output_tokens_per_s", phase.outputTokensPerS, decimals: decimals)
-            tokens("prompt_tokens", phase.promptTokens, into: &json, detail: detail)
-            tokens("completion_tokens", phase.completionTokens, into: &json, detail: detail)
-            if detail == .full {
-                json.int("usage_reported_requests", phase.usageReportedRequests)
-                json.int("token_counted_requests", phase.tokenCountedRequests)
-            }
+        var phase = phase
+        withUnsafeMutablePointer(to: &json) { pointer in
+            var writer = SummaryWriter(json: pointer, detail: detail)
+            try! phase.code(&writer, llm: llm)   // writing cannot fail
         }
-        json.beginObject("errors")
-        for (kind, count) in phase.errors { json.int(kind, count) }
-        json.endObject()
     }
 
     static func tokens(_ name: String, _ value: TokenStats?, into json: inout JSONWriter, detail: Detail) {

@@ -109,6 +109,14 @@ public struct PhaseSummary: Sendable {
     }
 }
 
+extension RunSummary {
+    /// (percentile, ms) points of a nanosecond histogram, HdrHistogram's iteration at 5 ticks per half distance.
+    static func distribution(_ histogram: Histogram) -> [(percentile: Double, ms: Double)] {
+        guard histogram.totalCount > 0 else { return [] }
+        return histogram.percentiles(ticksPerHalfDistance: 5).map { ($0.percentileLevel, Double($0.value) / 1e6) }
+    }
+}
+
 public struct TokenStats: Sendable, Equatable {
     public var mean: Double
     public var min: UInt64
@@ -230,6 +238,17 @@ public struct RunSummary: Sendable {
     public var sloPassed: Bool { sloChecks.allSatisfy(\.passed) }
     /// `--concurrency`: a closed loop, which every report names; nil for an open-loop run.
     public var closedLoop: ClosedLoopMode? = nil
+    /// `--shard I/N`: the part of the schedule this run sent; `.whole` otherwise.
+    public var shard = Shard.whole
+    /// `--start-at`: the plan's zero asked for, Unix seconds; nil when the run started after setup.
+    public var startAtUnixS: Double? = nil
+    /// `metronome merge`: the summaries this one adds up, in the order given; empty for a run.
+    public var mergedFrom: [MergeSource] = []
+    /// The stats themselves, per stage and for the whole run: what the summary file keeps losslessly
+    /// (counters, and histograms in HdrHistogram's V2 form) so that `merge` adds runs exactly. Empty
+    /// for a summary read from a file without them.
+    public var rawStages: [StageStats] = []
+    public var rawTotal: StageStats? = nil
 
     /// Gives each stage its own verdict (`SLOVerdict.stages`, in plan order).
     public mutating func setStageVerdicts(_ verdicts: [StageSLO]) {
@@ -304,12 +323,11 @@ public struct RunSummary: Sendable {
             return relative
         }
         errorMessages = stats.failures.messages
+        rawStages = stats.stages
+        rawTotal = stats.total
         secrets = stats.secrets
         startedAtUnixS = result.startedAtUnixS
-        func distribution(_ histogram: Histogram) -> [(percentile: Double, ms: Double)] {
-            guard histogram.totalCount > 0 else { return [] }
-            return histogram.percentiles(ticksPerHalfDistance: 5).map { ($0.percentileLevel, Double($0.value) / 1e6) }
-        }
+        let distribution = RunSummary.distribution
         latencyDistribution = distribution(stats.total.latency)
         serviceDistribution = distribution(stats.total.serviceTime)
         ttftDistribution = distribution(stats.total.ttft)

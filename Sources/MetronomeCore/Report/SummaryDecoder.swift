@@ -129,6 +129,22 @@ extension RunSummary {
             goodputRps = try sloObject.optionalNumber("goodput_rps")
             sloChecks = try sloObject.sloChecks()
         }
+        if root.has("shard") {
+            do { shard = try Shard(parsing: try root.string("shard")) } catch { throw root.fail("shard", "\(error)") }
+        }
+        startAtUnixS = try root.optionalNumber("start_at_unix_s")
+        mergedFrom = try (root.optionalObjects("merged_from") ?? []).map { item in
+            MergeSource(file: try item.string("file"), shard: try item.string("shard"), seed: try item.unsigned("seed"),
+                        hostName: try item.string("host_name"), startedAtUnixS: try item.number("started_at_unix_s"),
+                        scheduled: try item.unsigned("scheduled"), succeeded: try item.unsigned("succeeded"))
+        }
+        if let raw = try SummaryRawStats.read(root) {
+            guard raw.stages.count == stages.count else {
+                throw root.fail("raw_stats.stages", "\(raw.stages.count) stages, but the plan has \(stages.count)")
+            }
+            rawTotal = raw.total
+            rawStages = raw.stages
+        }
     }
 
     /// `ramp 2 → 20 rps over 10s, hold 20 rps for 20s`: `TextReport.describe` of the plan, from the stages.
@@ -142,42 +158,9 @@ extension RunSummary {
 
 extension PhaseSummary {
     init(decoding phase: JSONFields, name: String, startS: Double, endS: Double, startRate: Double, endRate: Double) throws {
-        self.name = name
-        self.startS = startS
-        self.endS = endS
-        self.startRate = startRate
-        self.endRate = endRate
-        scheduled = try phase.unsigned("scheduled")
-        sent = try phase.unsigned("sent")
-        completed = try phase.unsigned("completed")
-        succeeded = try phase.unsigned("succeeded")
-        failed = try phase.unsigned("failed")
-        dropped = try phase.unsigned("dropped")
-        unfinished = try phase.unsigned("unfinished")
-        offeredRps = try phase.number("offered_rps")
-        achievedRps = try phase.number("achieved_rps")
-        errorRate = try phase.number("error_rate")
-        latency = try phase.percentiles("latency_ms")
-        serviceTime = try phase.percentiles("service_time_ms")
-        sendLag = try phase.percentiles("send_lag_ms")
-        meanResponseBytes = try phase.optionalNumber("mean_response_bytes") ?? 0
-        if phase.has("ttft_ms") {
-            ttft = try phase.percentiles("ttft_ms")
-            // Files written before TTFT from the first byte sent have none.
-            if phase.has("ttft_sent_ms") { ttftSent = try phase.percentiles("ttft_sent_ms") }
-            itl = try phase.percentiles("itl_ms")
-            tpot = try phase.percentiles("tpot_ms")
-            outputTokensPerS = try phase.number("output_tokens_per_s")
-            promptTokens = try phase.tokens("prompt_tokens")
-            completionTokens = try phase.tokens("completion_tokens")
-            usageReportedRequests = try phase.has("usage_reported_requests") ? phase.unsigned("usage_reported_requests") : 0
-            tokenCountedRequests = try phase.has("token_counted_requests") ? phase.unsigned("token_counted_requests") : 0
-        }
-        // JSON objects forget their order; errors are listed in `Outcome` order, unknown kinds last.
-        let errorObject = try phase.object("errors")
-        let known = Outcome.allCases.map(\.key)
-        let kinds = errorObject.keys.sorted { (known.firstIndex(of: $0) ?? known.count, $0) < (known.firstIndex(of: $1) ?? known.count, $1) }
-        errors = try kinds.map { ($0, try errorObject.unsigned($0)) }
+        self.init(name: name, startS: startS, endS: endS, startRate: startRate, endRate: endRate)
+        var reader = SummaryReader(fields: phase)
+        try code(&reader, llm: phase.has("ttft_ms"))
     }
 }
 

@@ -26,6 +26,8 @@ public enum SummaryFile {
             distribution("ttft_sent_distribution", summary.ttftSentDistribution, into: &json)
             distribution("itl_distribution", summary.itlDistribution, into: &json)
         }
+        mergedFrom(summary.mergedFrom, into: &json)
+        SummaryRawStats.write(summary, into: &json)
         json.endObject()
         return json.text + "\n"
     }
@@ -138,6 +140,23 @@ public enum SummaryFile {
     }
 
     /// `[[percentile, ms], …]`: HdrHistogram's percentile iteration (percentile in 0…100).
+    static func mergedFrom(_ sources: [MergeSource], into json: inout JSONWriter) {
+        guard !sources.isEmpty else { return }
+        json.beginArray("merged_from")
+        for source in sources {
+            json.beginObject()
+            json.string("file", source.file)
+            json.string("shard", source.shard)
+            json.int("seed", source.seed)
+            json.string("host_name", source.hostName)
+            json.number("started_at_unix_s", source.startedAtUnixS, decimals: 6)
+            json.int("scheduled", source.scheduled)
+            json.int("succeeded", source.succeeded)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
     static func distribution(_ name: String, _ points: [(percentile: Double, ms: Double)], into json: inout JSONWriter) {
         json.beginArray(name)
         for point in points {

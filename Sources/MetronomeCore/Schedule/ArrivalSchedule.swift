@@ -19,8 +19,11 @@ public enum ArrivalProcess: Sendable, Equatable {
 public struct ArrivalSchedule: Sendable {
     public let plan: RatePlan
     public let process: ArrivalProcess
-    /// Arrivals returned by `next()` so far.
+    public let shard: Shard
+    /// Arrivals of the whole schedule drawn so far, this shard's and the others'.
     public private(set) var emitted: Int = 0
+    /// The number k (from 0, over the whole schedule) of the arrival `next()` returned last.
+    public private(set) var lastIndex: UInt64 = 0
     private var random: SeededRandom
     /// u of the last arrival, for the random processes; `constant` derives u from `emitted`
     /// instead, so a long plan does not accumulate the error of repeated addition.
@@ -30,18 +33,33 @@ public struct ArrivalSchedule: Sendable {
     private var segment = 0
     private var finished = false
 
-    public init(plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
+    public init(plan: RatePlan, process: ArrivalProcess, seed: UInt64, shard: Shard = .whole) {
         if case .gamma(let shape) = process {
             precondition(shape > 0 && shape.isFinite, "gamma shape must be positive and finite")
         }
         self.plan = plan
         self.process = process
+        self.shard = shard
         self.random = SeededRandom(seed: seed)
     }
 
-    /// The intended start of the next arrival in ns from the plan start, or nil once the plan is
-    /// over (and on every call after that).
+    /// The intended start of this shard's next arrival in ns from the plan start, or nil once the
+    /// plan is over (and on every call after that). Another shard's arrivals are drawn and passed
+    /// over, so every shard walks the same random sequence.
     public mutating func next() -> UInt64? {
+        while !finished {
+            let k = UInt64(emitted)
+            guard let u = nextUnitArrival() else { return nil }
+            if shard.owns(k) {
+                lastIndex = k
+                return plan.time(ofUnitArrival: u, inStage: segment)
+            }
+        }
+        return nil
+    }
+
+    /// The next arrival of the whole schedule in unit time, with `segment` moved to hold it.
+    private mutating func nextUnitArrival() -> Double? {
         guard !finished else { return nil }
         let u: Double
         switch process {
@@ -61,6 +79,6 @@ public struct ArrivalSchedule: Sendable {
         }
         while segments[segment].endArrivals < u { segment += 1 }
         emitted += 1
-        return plan.time(ofUnitArrival: u, inStage: segment)
+        return u
     }
 }

@@ -1,0 +1,22 @@
+// Checks of --shard, --start-at and --processes against the rest of a run's options.
+
+extension RunOptions {
+    static func checkScaleOut(_ options: RunOptions) throws(UsageError) {
+        if options.concurrency != nil {
+            if !options.shard.isWhole {
+                throw UsageError("--shard", "splits an arrival schedule; a closed loop (--concurrency) has none: give each machine its own --concurrency instead")
+            }
+            if options.processes != nil {
+                throw UsageError("--processes", "splits an arrival schedule; a closed loop (--concurrency) has none")
+            }
+        }
+        if let processes = options.processes, processes > 1 {
+            if !options.shard.isWhole {
+                throw UsageError("--processes", "starts its own shards 0/N … N-1/N; it cannot be combined with --shard")
+            }
+            if options.requestLogPath != nil {
+                throw UsageError("--processes", "cannot share one --request-log between processes; run the shards yourself (--shard I/N) with one log each")
+            }
+        }
+    }
+}

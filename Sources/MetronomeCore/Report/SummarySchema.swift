@@ -1,0 +1,112 @@
+// One description of a phase's members that both directions follow: `JSONReport` writes through it and
+// `SummaryDecoder` reads through it, so a member cannot be written and then forgotten on the way back.
+
+/// A direction over the summary's members: `SummaryWriter` puts each value into JSON, `SummaryReader`
+/// takes each from parsed JSON. `optional` members are read as their default when the file lacks them
+/// (files written before they existed, or by `--json`, which leaves some out).
+protocol SummaryCoder {
+    var detail: JSONReport.Detail { get }
+    mutating func count(_ key: String, _ value: inout UInt64, optional: Bool) throws
+    mutating func number(_ key: String, _ value: inout Double, decimals: Int, optional: Bool) throws
+    mutating func percentiles(_ key: String, _ value: inout Percentiles, optional: Bool) throws
+    mutating func tokens(_ key: String, _ value: inout TokenStats?) throws
+    /// `{kind: count}` in `Outcome` order (unknown kinds last, by name, when read).
+    mutating func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) throws
+}
+
+extension SummaryCoder {
+    mutating func count(_ key: String, _ value: inout UInt64) throws { try count(key, &value, optional: false) }
+    mutating func number(_ key: String, _ value: inout Double, decimals: Int) throws { try number(key, &value, decimals: decimals, optional: false) }
+    mutating func percentiles(_ key: String, _ value: inout Percentiles) throws { try percentiles(key, &value, optional: false) }
+}
+
+extension PhaseSummary {
+    /// Every member of a phase (the whole run's, or a stage's) in file order, but the stage's name,
+    /// times, rates and verdict, which its container writes. `llm`: the OpenAI members are there.
+    mutating func code<Coder: SummaryCoder>(_ coder: inout Coder, llm: Bool) throws {
+        let decimals = coder.detail.decimals
+        try coder.count("scheduled", &scheduled)
+        try coder.count("sent", &sent)
+        try coder.count("completed", &completed)
+        try coder.count("succeeded", &succeeded)
+        try coder.count("failed", &failed)
+        try coder.count("dropped", &dropped)
+        try coder.count("unfinished", &unfinished)
+        try coder.number("offered_rps", &offeredRps, decimals: decimals)
+        try coder.number("achieved_rps", &achievedRps, decimals: decimals)
+        try coder.number("error_rate", &errorRate, decimals: coder.detail.rateDecimals)
+        try coder.percentiles("latency_ms", &latency)
+        try coder.percentiles("service_time_ms", &serviceTime)
+        try coder.percentiles("send_lag_ms", &sendLag)
+        if coder.detail == .full { try coder.number("mean_response_bytes", &meanResponseBytes, decimals: decimals, optional: true) }
+        if llm {
+            try coder.percentiles("ttft_ms", &ttft)
+            // Files written before TTFT from the first byte sent have none.
+            try coder.percentiles("ttft_sent_ms", &ttftSent, optional: true)
+            try coder.percentiles("itl_ms", &itl)
+            try coder.percentiles("tpot_ms", &tpot)
+            try coder.number("output_tokens_per_s", &outputTokensPerS, decimals: decimals)
+            try coder.tokens("prompt_tokens", &promptTokens)
+            try coder.tokens("completion_tokens", &completionTokens)
+            if coder.detail == .full {
+                try coder.count("usage_reported_requests", &usageReportedRequests, optional: true)
+                try coder.count("token_counted_requests", &tokenCountedRequests, optional: true)
+            }
+        }
+        try coder.outcomeCounts("errors", &errors)
+    }
+
+    /// A phase with its place in the plan and every figure zero, for a reader to fill in.
+    init(name: String, startS: Double, endS: Double, startRate: Double, endRate: Double) {
+        self.name = name
+        self.startS = startS
+        self.endS = endS
+        self.startRate = startRate
+        self.endRate = endRate
+    }
+}
+
+/// Writes each member into the JSON text the caller owns (lent for the call: no copy of the text).
+struct SummaryWriter: SummaryCoder {
+    let json: UnsafeMutablePointer<JSONWriter>
+    let detail: JSONReport.Detail
+
+    func count(_ key: String, _ value: inout UInt64, optional: Bool) { json.pointee.int(key, value) }
+    func number(_ key: String, _ value: inout Double, decimals: Int, optional: Bool) { json.pointee.number(key, value, decimals: decimals) }
+    func percentiles(_ key: String, _ value: inout Percentiles, optional: Bool) {
+        JSONReport.percentiles(key, value, into: &json.pointee, detail: detail)
+    }
+    func tokens(_ key: String, _ value: inout TokenStats?) { JSONReport.tokens(key, value, into: &json.pointee, detail: detail) }
+    func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) {
+        json.pointee.beginObject(key)
+        for (kind, count) in value { json.pointee.int(kind, count) }
+        json.pointee.endObject()
+    }
+}
+
+/// Reads each member from a parsed object of a summary file (always the full detail).
+struct SummaryReader: SummaryCoder {
+    let fields: JSONFields
+    var detail: JSONReport.Detail { .full }
+
+    func count(_ key: String, _ value: inout UInt64, optional: Bool) throws {
+        if optional && !fields.has(key) { return }
+        value = try fields.unsigned(key)
+    }
+    func number(_ key: String, _ value: inout Double, decimals: Int, optional: Bool) throws {
+        if optional && !fields.has(key) { return }
+        value = try fields.number(key)
+    }
+    func percentiles(_ key: String, _ value: inout Percentiles, optional: Bool) throws {
+        if optional && !fields.has(key) { return }
+        value = try fields.percentiles(key)
+    }
+    func tokens(_ key: String, _ value: inout TokenStats?) throws { value = try fields.tokens(key) }
+    func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) throws {
+        // JSON objects forget their order; errors are listed in `Outcome` order, unknown kinds last.
+        let object = try fields.object(key)
+        let known = Outcome.allCases.map(\.key)
+        let kinds = object.keys.sorted { (known.firstIndex(of: $0) ?? known.count, $0) < (known.firstIndex(of: $1) ?? known.count, $1) }
+        value = try kinds.map { ($0, try object.unsigned($0)) }
+    }
+}
