@@ -41,7 +41,8 @@ final class SummaryFileTests: XCTestCase {
         XCTAssertEqual(series.count, summary.series.count)
         XCTAssertEqual(Set(series[0].keys), ["end_s", "wall_clock", "offered", "achieved", "failed", "in_flight", "queued",
                                              "output_tokens", "p50_ms", "p95_ms", "p99_ms", "achieved_by_intended",
-                                             "ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms"])
+                                             "ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "cumulative_ms", "cumulative_succeeded",
+                                             "cumulative_failed", "cumulative_mean_ms", "cumulative_min_ms", "cumulative_max_ms", "cumulative_mean_bytes"])
         for (row, sample) in zip(series, summary.series) {
             XCTAssertEqual(row["offered"] as? Int, Int(sample.scheduled))
             XCTAssertEqual(row["achieved"] as? Int, Int(sample.succeeded))
@@ -133,6 +134,7 @@ final class SummaryFileTests: XCTestCase {
             XCTAssertEqual(HTMLReport.render(decoded, title: "t"), HTMLReport.render(summary, title: "t"))
             XCTAssertEqual(LocustCSV.stats(decoded), LocustCSV.stats(summary))
             XCTAssertEqual(LocustCSV.failures(decoded), LocustCSV.failures(summary))
+            XCTAssertEqual(LocustCSV.statsHistory(decoded), LocustCSV.statsHistory(summary), "the run-so-far columns come back too")
             XCTAssertEqual(decoded.config.map(\.key), summary.config.map(\.key))
             XCTAssertEqual(decoded.isLLM, llm)
         }

@@ -22,6 +22,7 @@ private struct FillingCoder: SummaryCoder {
         value.min = fresh(); value.max = fresh(); value.mean = fresh()
     }
     mutating func tokens(_ key: String, _ value: inout TokenStats?) { keys.append(key); value = TokenStats(mean: fresh(), min: 1, max: 2) }
+    mutating func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) { keys.append(key); value = [fresh(), fresh()] }
     mutating func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) { keys.append(key); value = [("timeout", 3)] }
 }
 
@@ -38,6 +39,19 @@ final class SummarySchemaTests: XCTestCase {
         let before = Dictionary(uniqueKeysWithValues: Mirror(reflecting: blank).children.map { ($0.label!, "\($0.value)") })
         for child in Mirror(reflecting: filled).children where !containerMembers.contains(child.label!) {
             XCTAssertNotEqual("\(child.value)", before[child.label!], "PhaseSummary.\(child.label!) is not in PhaseSummary.code")
+        }
+    }
+
+    /// The same for a second of the series: every member of `SecondSample` is in `SecondSample.code`.
+    func testSecondDescriptionCoversEveryMember() {
+        let blank = SecondSample(endS: 0, wallClockS: 0)
+        var filled = blank
+        var coder = FillingCoder()
+        try! filled.code(&coder)
+        XCTAssertEqual(Set(coder.keys).count, coder.keys.count, "a key listed twice: \(coder.keys)")
+        let before = Dictionary(uniqueKeysWithValues: Mirror(reflecting: blank).children.map { ($0.label!, "\($0.value)") })
+        for child in Mirror(reflecting: filled).children {
+            XCTAssertNotEqual("\(child.value)", before[child.label!], "SecondSample.\(child.label!) is not in SecondSample.code")
         }
     }
 

@@ -72,22 +72,9 @@ extension RunSummary {
         }
         startedAtUnixS = try root.optionalNumber("started_at_unix_s") ?? 0
         series = try (root.optionalObjects("series") ?? []).map { item in
-            var sample = SecondSample(endS: try item.number("end_s"), wallClockS: try item.number("wall_clock"))
-            sample.scheduled = try item.unsigned("offered")
-            sample.succeeded = try item.unsigned("achieved")
-            sample.failed = try item.unsigned("failed")
-            sample.inFlight = try item.unsigned("in_flight")
-            sample.queued = try item.unsigned("queued")
-            sample.outputTokens = try item.unsigned("output_tokens")
-            sample.p50Ms = try item.number("p50_ms")
-            sample.p95Ms = try item.number("p95_ms")
-            sample.p99Ms = try item.number("p99_ms")
-            // Members added later: files written before them read 0.
-            sample.ttftP50Ms = try item.optionalNumber("ttft_p50_ms") ?? 0
-            sample.ttftP95Ms = try item.optionalNumber("ttft_p95_ms") ?? 0
-            sample.itlP50Ms = try item.optionalNumber("itl_p50_ms") ?? 0
-            sample.itlP95Ms = try item.optionalNumber("itl_p95_ms") ?? 0
-            sample.succeededByIntended = UInt64(try item.optionalNumber("achieved_by_intended") ?? 0)
+            var sample = SecondSample(endS: 0, wallClockS: 0)
+            var reader = SummaryReader(fields: item)
+            try sample.code(&reader)
             return sample
         }
         let failureSection = try root.optionalObject("failures")

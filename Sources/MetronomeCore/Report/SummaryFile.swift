@@ -73,25 +73,13 @@ public enum SummaryFile {
     /// second; `achieved_by_intended` counts the successes whose intended start fell in it.
     static func series(_ samples: [SecondSample], into json: inout JSONWriter) {
         json.beginArray("series")
-        for sample in samples {
-            json.beginObject()
-            json.number("end_s", sample.endS, decimals: decimals)
-            json.number("wall_clock", sample.wallClockS, decimals: 6)
-            json.int("offered", sample.scheduled)
-            json.int("achieved", sample.succeeded)
-            json.int("achieved_by_intended", sample.succeededByIntended)
-            json.int("failed", sample.failed)
-            json.int("in_flight", sample.inFlight)
-            json.int("queued", sample.queued)
-            json.int("output_tokens", sample.outputTokens)
-            json.number("p50_ms", sample.p50Ms, decimals: decimals)
-            json.number("p95_ms", sample.p95Ms, decimals: decimals)
-            json.number("p99_ms", sample.p99Ms, decimals: decimals)
-            json.number("ttft_p50_ms", sample.ttftP50Ms, decimals: decimals)
-            json.number("ttft_p95_ms", sample.ttftP95Ms, decimals: decimals)
-            json.number("itl_p50_ms", sample.itlP50Ms, decimals: decimals)
-            json.number("itl_p95_ms", sample.itlP95Ms, decimals: decimals)
-            json.endObject()
+        withUnsafeMutablePointer(to: &json) { pointer in
+            var writer = SummaryWriter(json: pointer, detail: .full)
+            for var sample in samples {
+                pointer.pointee.beginObject()
+                try! sample.code(&writer)   // writing cannot fail
+                pointer.pointee.endObject()
+            }
         }
         json.endArray()
     }

@@ -10,6 +10,8 @@ protocol SummaryCoder {
     mutating func number(_ key: String, _ value: inout Double, decimals: Int, optional: Bool) throws
     mutating func percentiles(_ key: String, _ value: inout Percentiles, optional: Bool) throws
     mutating func tokens(_ key: String, _ value: inout TokenStats?) throws
+    /// An array of numbers (`[]` read as missing when optional).
+    mutating func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) throws
     /// `{kind: count}` in `Outcome` order (unknown kinds last, by name, when read).
     mutating func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) throws
 }
@@ -66,6 +68,38 @@ extension PhaseSummary {
     }
 }
 
+extension SecondSample {
+    /// Every member of a second of the series, in file order. The run-so-far members (what
+    /// `_stats_history.csv` prints) are kept so that a merge or a re-render has them too.
+    mutating func code<Coder: SummaryCoder>(_ coder: inout Coder) throws {
+        let decimals = coder.detail.decimals
+        try coder.number("end_s", &endS, decimals: decimals)
+        try coder.number("wall_clock", &wallClockS, decimals: 6)
+        try coder.count("offered", &scheduled)
+        try coder.count("achieved", &succeeded)
+        // Members added later: files written before them read 0.
+        try coder.count("achieved_by_intended", &succeededByIntended, optional: true)
+        try coder.count("failed", &failed)
+        try coder.count("in_flight", &inFlight)
+        try coder.count("queued", &queued)
+        try coder.count("output_tokens", &outputTokens)
+        try coder.number("p50_ms", &p50Ms, decimals: decimals)
+        try coder.number("p95_ms", &p95Ms, decimals: decimals)
+        try coder.number("p99_ms", &p99Ms, decimals: decimals)
+        try coder.number("ttft_p50_ms", &ttftP50Ms, decimals: decimals, optional: true)
+        try coder.number("ttft_p95_ms", &ttftP95Ms, decimals: decimals, optional: true)
+        try coder.number("itl_p50_ms", &itlP50Ms, decimals: decimals, optional: true)
+        try coder.number("itl_p95_ms", &itlP95Ms, decimals: decimals, optional: true)
+        try coder.numbers("cumulative_ms", &cumulative, decimals: decimals, optional: true)
+        try coder.count("cumulative_succeeded", &cumulativeSucceeded, optional: true)
+        try coder.count("cumulative_failed", &cumulativeFailed, optional: true)
+        try coder.number("cumulative_mean_ms", &cumulativeMeanMs, decimals: decimals, optional: true)
+        try coder.number("cumulative_min_ms", &cumulativeMinMs, decimals: decimals, optional: true)
+        try coder.number("cumulative_max_ms", &cumulativeMaxMs, decimals: decimals, optional: true)
+        try coder.number("cumulative_mean_bytes", &cumulativeMeanBytes, decimals: decimals, optional: true)
+    }
+}
+
 /// Writes each member into the JSON text the caller owns (lent for the call: no copy of the text).
 struct SummaryWriter: SummaryCoder {
     let json: UnsafeMutablePointer<JSONWriter>
@@ -77,6 +111,11 @@ struct SummaryWriter: SummaryCoder {
         JSONReport.percentiles(key, value, into: &json.pointee, detail: detail)
     }
     func tokens(_ key: String, _ value: inout TokenStats?) { JSONReport.tokens(key, value, into: &json.pointee, detail: detail) }
+    func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) {
+        json.pointee.beginArray(key)
+        for number in value { json.pointee.number(nil, number, decimals: decimals) }
+        json.pointee.endArray()
+    }
     func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) {
         json.pointee.beginObject(key)
         for (kind, count) in value { json.pointee.int(kind, count) }
@@ -102,6 +141,13 @@ struct SummaryReader: SummaryCoder {
         value = try fields.percentiles(key)
     }
     func tokens(_ key: String, _ value: inout TokenStats?) throws { value = try fields.tokens(key) }
+    func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) throws {
+        if optional && !fields.has(key) { return }
+        value = try fields.array(key).enumerated().map { index, item in
+            guard let number = JSONFields.double(item) else { throw fields.fail("\(key)[\(index)]", "not a number") }
+            return number
+        }
+    }
     func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) throws {
         // JSON objects forget their order; errors are listed in `Outcome` order, unknown kinds last.
         let object = try fields.object(key)
