@@ -38,6 +38,7 @@ public enum CapacityOptionTable {
         "concurrency": "sweep and find-max search over open-loop arrival rates; a closed loop's rate is set by the server (run it with metronome run --concurrency)",
         "spawn-rate": "it belongs to --concurrency, which is an option of metronome run only",
         "think-time": "it belongs to --concurrency, which is an option of metronome run only",
+        "hlog": "a step writes no report files; run the rate of interest with metronome run --hlog",
     ]
 
     static let stepSpecs: [OptionSpec<CapacityOptions>] = [
