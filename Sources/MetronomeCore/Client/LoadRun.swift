@@ -46,7 +46,7 @@ public struct LoadRun {
         // Checked before the first request (and before discovery): a log that cannot be written is
         // a usage error, not a surprise at the end of the run.
         if options.logITL && options.requestLogPath == nil { throw UsageError("--log-itl", "needs --request-log FILE") }
-        if options.hlog && options.noFiles { throw UsageError("--hlog", "writes <out>/<name>.hlog, a report file; it cannot be combined with --no-files") }
+        if options.hlog && options.noFiles { throw UsageError("--hlog", "writes PREFIX.hlog, a report file under --out; it cannot be combined with --no-files") }
         if let path = options.requestLogPath {
             do {
                 requestLog = try RequestLog(path: path, stageNames: plan.stages.map(\.name),
