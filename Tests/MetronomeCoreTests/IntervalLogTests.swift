@@ -96,10 +96,9 @@ final class IntervalLogTests: XCTestCase {
 
     // MARK: A run's log
 
-    /// `--hlog` on an LLM run against llmsim: the file sits beside the others, has a line a second
-    /// (and tag), and its intervals add up EXACTLY to the summary's latency, TTFT and ITL counts;
-    /// Python's hdrh HistogramLogReader reads the same totals (skipped without hdrh).
-    func testRunWritesAnIntervalLogThatAddsUpToTheSummary() throws {
+    /// An LLM run against llmsim with `--hlog` (40 rps for 3 s, 8 tokens each): the log's path and
+    /// the run's summary read back from its file.
+    func runWithIntervalLog() throws -> (path: String, summary: RunSummary) {
         var config = SimConfig()
         config.port = 0
         config.jitter = 0
@@ -107,8 +106,8 @@ final class IntervalLogTests: XCTestCase {
         config.itlNs = 2_000_000
         let server = try SimServer.startInBackground(config: config)
         defer { server.stop() }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-hlog-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-hlog-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
         let run = try runProcess(CLITests.binary, ["run", "http://127.0.0.1:\(server.port)", "--rate", "40", "--duration", "3s",
                                                    "--max-tokens", "8", "--ignore-eos", "--out", directory.path, "--name", "e2e",
                                                    "--hlog"])
@@ -116,9 +115,17 @@ final class IntervalLogTests: XCTestCase {
         let path = directory.appendingPathComponent("e2e.hlog").path
         XCTAssertTrue(run.stdout.contains("Interval log: \(path)"), run.stdout)
         let summary = try RunSummary(summaryJSON: Array(try Data(contentsOf: directory.appendingPathComponent("e2e_summary.json"))))
-        XCTAssertTrue(summary.config.contains { $0.key == "hlog" && $0.value == "true" }, "the resolved config shows it")
         XCTAssertGreaterThan(summary.total.latency.count, 100)
+        return (path, summary)
+    }
+
+    /// `--hlog` on an LLM run: the file sits beside the others, has a line a second (and tag), and its
+    /// intervals add up EXACTLY to the summary's latency, TTFT and ITL counts.
+    func testRunWritesAnIntervalLogThatAddsUpToTheSummary() throws {
+        let (path, summary) = try runWithIntervalLog()
+        XCTAssertTrue(summary.config.contains { $0.key == "hlog" && $0.value == "true" }, "the resolved config shows it")
         let log = try HistogramLog(parsing: try String(contentsOfFile: path, encoding: .utf8))
+        XCTAssertEqual(try XCTUnwrap(log.startTimeS), summary.startedAtUnixS, accuracy: 0.001)
         let latency = log.intervals(tag: nil)
         // 3 s of plan and the drain of the last requests: one interval a second, the last one partial.
         XCTAssertGreaterThanOrEqual(latency.count, 3)
@@ -139,8 +146,14 @@ final class IntervalLogTests: XCTestCase {
             XCTAssertLessThanOrEqual(abs(Double(pooled.valueAtPercentile(level)) - Double(ns)), Double(HdrV2Tests.tolerance(ns)) + 1,
                                      "p\(level)")
         }
+    }
 
+    /// Python's hdrh HistogramLogReader reads the same log: the same totals per tag, the same number of
+    /// intervals, the same start. Skipped when python3 cannot `import hdrh` (pip install hdrhistogram).
+    func testPythonHdrhReadsARunsIntervalLog() throws {
         try HdrV2Tests.requirePythonHdrh()
+        let (path, summary) = try runWithIntervalLog()
+        let log = try HistogramLog(parsing: try String(contentsOfFile: path, encoding: .utf8))
         let script = """
             import sys
             from hdrh.histogram import HdrHistogram
@@ -164,7 +177,7 @@ final class IntervalLogTests: XCTestCase {
         XCTAssertEqual(UInt64(fields[0]), summary.total.latency.count)
         XCTAssertEqual(UInt64(fields[1]), summary.total.ttft.count)
         XCTAssertEqual(UInt64(fields[2]), summary.total.itl.count)
-        XCTAssertEqual(Int(fields[3]), latency.count)
+        XCTAssertEqual(Int(fields[3]), log.intervals(tag: nil).count)
         XCTAssertEqual(try XCTUnwrap(Double(fields[4])), summary.startedAtUnixS, accuracy: 0.001)
     }
 
