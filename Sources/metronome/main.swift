@@ -147,7 +147,10 @@ if !options.noFiles {
     do {
         written = try ReportFiles.write(summary, latency: load.stats.total.latency, serviceTime: load.stats.total.serviceTime,
                                         directory: options.outDirectory, prefix: prefix,
-                                        html: HTMLReport.render(summary, title: "Metronome: \(summary.target)"))
+                                        html: HTMLReport.render(summary, title: "Metronome: \(summary.target)"),
+                                        intervalLog: load.stats.series.intervalCapture.map {
+                                            IntervalLogWriter.render($0, startedAtUnixS: result.startedAtUnixS)
+                                        })
     } catch {
         fileErrors.append("report files could not be written: \(error)")
         summary.warnings.append("report files could not be written: \(error)")
@@ -165,6 +168,7 @@ if options.json {
         writeStandardOutput("\nReports: \(options.outDirectory)/\(prefix)_* (\(written.count) files; open \(html))\n")
     }
     if let path = options.requestLogPath { writeStandardOutput("Request log: \(path)\n") }
+    if let path = written.first(where: { $0.hasSuffix(".hlog") }) { writeStandardOutput("Interval log: \(path)\n") }
 }
 let verdict = RunVerdict.judge(summary, interrupted: result.interruptedBySignal != nil, fileErrors: fileErrors)
 for reason in verdict.reasons { writeStandardError("error: \(SecretMask.mask(reason, secrets: secrets)) (exit \(verdict.code))\n") }

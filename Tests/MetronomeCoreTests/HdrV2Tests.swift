@@ -74,6 +74,25 @@ final class HdrV2Tests: XCTestCase {
         }
     }
 
+    /// Merging in microseconds is exact: decoded, added and encoded again, every slot is the sum of
+    /// the inputs' slots. (Through nanoseconds it would not be: that is what the µs API is for.)
+    func testMicrosecondMergeIsExact() throws {
+        let parts = (1...4 as ClosedRange<UInt64>).map { Self.randomNanoseconds(seed: 100 + $0, values: 3_000) }
+        let files = parts.map { HdrV2.encodeCompressedBase64($0) }
+        let merged = HdrV2.microsecondHistogram()
+        for file in files { merged.merge(try HdrV2.decodeMicrosecondsBase64(file)) }
+        let want = HdrV2.microsecondHistogram()
+        for part in parts { want.merge(HdrV2.microseconds(part)) }
+        XCTAssertEqual(Self.slots(merged), Self.slots(want))
+        let again = try HdrV2.decodeAsRecorded(base64: HdrV2.encodeCompressedBase64(microseconds: merged))
+        XCTAssertEqual(again.slots, Self.slots(want))
+        XCTAssertEqual(again.totalCount, parts.reduce(0) { $0 + $1.totalCount })
+        // A slot past the highest trackable value cannot go into a Histogram of those parameters.
+        var writer = HdrV2.Writer(significantFigures: 3, lowest: 1, highest: 3_600_000_000)
+        writer.append(index: HdrV2.microsecondHistogram().countsLength - 1, count: 1)
+        XCTAssertThrowsError(try HdrV2.histogramAsRecorded(HdrV2.decodeAsRecorded(writer.finish())))
+    }
+
     /// The ZigZag LEB128 edges: counts needing 1 to 9 bytes, runs of one and of many empty slots.
     func testCountsOfEveryWidthAndEmptyRuns() throws {
         let us = HdrV2.microsecondHistogram()
@@ -87,6 +106,10 @@ final class HdrV2Tests: XCTestCase {
         // Slot 1 empty: a single 0, as Java writes it.
         XCTAssertEqual(Array(bytes[40..<43]), [0x02, 0x00, 0x7E])
         XCTAssertEqual(try HdrV2.decodeAsRecorded(bytes).slots, Self.slots(us))
+        // The cookie without the word-size nibble (0x1c849303) reads the same, as in the references.
+        var bare = bytes
+        bare[3] = 0x03
+        XCTAssertEqual(try HdrV2.decodeAsRecorded(bare).slots, Self.slots(us))
     }
 
     func testEmptyHistogram() throws {

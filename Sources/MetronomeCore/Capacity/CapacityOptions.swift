@@ -42,6 +42,7 @@ public enum CapacityOptionTable {
         "shard": "sweep and find-max judge each step on the whole load; shard a run (metronome run --shard) instead",
         "start-at": "it belongs to --shard, which is an option of metronome run only",
         "processes": "sweep and find-max judge each step on the whole load, in one process; use metronome run --processes for one rate",
+        "hlog": "a step writes no report files; run the rate of interest with metronome run --hlog",
     ]
 
     static let stepSpecs: [OptionSpec<CapacityOptions>] = [

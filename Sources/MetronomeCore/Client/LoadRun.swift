@@ -46,6 +46,7 @@ public struct LoadRun {
         // Checked before the first request (and before discovery): a log that cannot be written is
         // a usage error, not a surprise at the end of the run.
         if options.logITL && options.requestLogPath == nil { throw UsageError("--log-itl", "needs --request-log FILE") }
+        if options.hlog && options.noFiles { throw UsageError("--hlog", "writes PREFIX.hlog, a report file under --out; it cannot be combined with --no-files") }
         if let path = options.requestLogPath {
             do {
                 requestLog = try RequestLog(path: path, stageNames: plan.stages.map(\.name),
@@ -100,7 +101,8 @@ public struct LoadRun {
         notes += workloadNotes
         let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
         stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo),
-                         secrets: SecretMask(apiKey: options.apiKey, headers: options.headers), keepsTokenGaps: options.logITL)
+                         secrets: SecretMask(apiKey: options.apiKey, headers: options.headers), keepsTokenGaps: options.logITL,
+                         capturesIntervals: options.hlog)
         openFileLimit = raiseOpenFileLimit()
         // Three descriptors a process starts with, plus epoll, timerfd and signalfd.
         let usable = openFileLimit.soft > 16 ? openFileLimit.soft - 16 : 0

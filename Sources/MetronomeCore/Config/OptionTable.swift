@@ -211,6 +211,7 @@ public enum OptionTable {
             options.requestLogPath = text
         },
         OptionSpec(name: "log-itl", value: nil, defaultText: "", help: "Add each request's inter-token gaps (ms) to --request-log: an array in JSON lines, a `;`-joined field in CSV.", group: "Output") { options, _ in options.logITL = true },
+        OptionSpec(name: "hlog", value: nil, defaultText: "", help: "Also write PREFIX.hlog beside the other report files: HdrHistogram's interval log, one line a second of latency from the intended start (with Tag=ttft and Tag=itl lines for LLM workloads), in microseconds, V2-compressed; read with HdrHistogram's HistogramLogProcessor or Python's hdrh.log.HistogramLogReader.", group: "Output") { options, _ in options.hlog = true },
         OptionSpec(name: "config", value: "FILE", defaultText: "", help: "Read options from a JSON object keyed by option name (e.g. configs/fixed_200_200.json); flags given too win.", group: "Output") { _, _ throws(UsageError) in
             throw UsageError("--config", "may be given once")
         },

@@ -91,6 +91,8 @@ public struct RunOptions: Sendable {
     public var requestLogPath: String?
     /// `--log-itl`: the request log carries each request's inter-token gaps.
     public var logITL = false
+    /// `--hlog`: write `<out>/<name>.hlog`, HdrHistogram's interval log (one interval a second).
+    public var hlog = false
     public var quiet = false
     public var noFiles = false
     public var json = false
@@ -223,6 +225,7 @@ extension RunOptions {
         if let name { list.append(("name", name)) }
         if let requestLogPath { list.append(("request_log", requestLogPath)) }
         if logITL { list.append(("log_itl", "true")) }
+        if hlog { list.append(("hlog", "true")) }
         for header in headers { list.append(("header", RunOptions.masked(header))) }
         if let bodyFile { list.append(("body", bodyFile)) }
         for tag in tags { list.append(("tag", "\(tag.key)=\(tag.value)")) }

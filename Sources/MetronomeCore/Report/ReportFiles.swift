@@ -11,11 +11,11 @@ public struct ReportFileError: Error, CustomStringConvertible, Sendable {
 public enum ReportFiles {
     /// Writes `PREFIX_stats.csv`, `PREFIX_stats_history.csv`, `PREFIX_failures.csv`, `PREFIX_summary.json`,
     /// and, when given, `PREFIX_latency.hgrm` and `PREFIX_service.hgrm` (HdrHistogram's percentile
-    /// distribution of the nanosecond histograms, in ms) and `PREFIX_report.html`. Creates `directory`
-    /// and its parents like `mkdir -p`; existing files of the same names are replaced. Returns the
-    /// paths written, in that order.
+    /// distribution of the nanosecond histograms, in ms), `PREFIX_report.html` and `PREFIX.hlog` (the
+    /// interval log of `--hlog`, see `IntervalLogWriter`). Creates `directory` and its parents like
+    /// `mkdir -p`; existing files of the same names are replaced. Returns the paths written, in that order.
     public static func write(_ summary: RunSummary, latency: Histogram?, serviceTime: Histogram?, directory: String,
-                             prefix: String, html: String?) throws -> [String] {
+                             prefix: String, html: String?, intervalLog: String? = nil) throws -> [String] {
         try makeDirectories(directory)
         var files: [(suffix: String, text: String)] = [
             ("_stats.csv", LocustCSV.stats(summary)),
@@ -26,6 +26,7 @@ public enum ReportFiles {
         if let latency { files.append(("_latency.hgrm", latency.percentileDistribution(unitScale: 1e6))) }
         if let serviceTime { files.append(("_service.hgrm", serviceTime.percentileDistribution(unitScale: 1e6))) }
         if let html { files.append(("_report.html", html)) }
+        if let intervalLog { files.append((".hlog", intervalLog)) }
         let base = directory.isEmpty ? "" : directory.hasSuffix("/") ? directory : directory + "/"
         var written: [String] = []
         for file in files {

@@ -21,8 +21,10 @@ public final class RunStats: @unchecked Sendable {
     /// message kept and in the reports made from these stats.
     /// `keepsTokenGaps` (`--log-itl`): each connection's scanner keeps its request's inter-token gaps
     /// for the request log.
+    /// `capturesIntervals` (`--hlog`): the per-second series keeps each second's histograms for the
+    /// interval log (`series.intervalCapture`).
     public init(stageCount: Int, expectedSeconds: Int = 3600, goodputLimits: GoodputLimits = GoodputLimits(),
-                secrets: SecretMask = SecretMask(), keepsTokenGaps: Bool = false) {
+                secrets: SecretMask = SecretMask(), keepsTokenGaps: Bool = false, capturesIntervals: Bool = false) {
         self.goodputLimits = goodputLimits
         self.keepsTokenGaps = keepsTokenGaps
         failures = FailureLog(mask: secrets)
@@ -31,7 +33,7 @@ public final class RunStats: @unchecked Sendable {
         stages = (0..<max(stageCount, 1)).map { _ in StageStats() }
         stageTable = .allocate(capacity: stages.count)
         for (index, stage) in stages.enumerated() { (stageTable + index).initialize(to: Unmanaged.passUnretained(stage)) }
-        series = TimeSeries(expectedSeconds: expectedSeconds)
+        series = TimeSeries(expectedSeconds: expectedSeconds, capturesIntervals: capturesIntervals)
     }
 
     deinit { stageTable.deallocate() }

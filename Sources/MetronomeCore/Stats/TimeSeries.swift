@@ -51,9 +51,13 @@ public final class TimeSeries: @unchecked Sendable {
     private let counts = CounterBlock(count: 4)
     private enum Count: Int { case scheduled, succeeded, failed, outputTokens }
 
-    init(expectedSeconds: Int) {
+    /// `--hlog`: each second's interval histograms, kept as they are reset; nil (the default) keeps none.
+    public let intervalCapture: IntervalCapture?
+
+    init(expectedSeconds: Int, capturesIntervals: Bool = false) {
         samples.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20))
         byIntended = CounterBlock(count: min(max(expectedSeconds, 16), 1 << 20))
+        intervalCapture = capturesIntervals ? IntervalCapture(expectedSeconds: expectedSeconds) : nil
     }
 
     /// Successes by the second of their intended start, one per sample: the last sample also takes
@@ -127,9 +131,14 @@ public final class TimeSeries: @unchecked Sendable {
         let completed = total[.completed]
         if completed > 0 { sample.cumulativeMeanBytes = Double(total[.responseBodyBytes]) / Double(completed) }
         samples.append(sample)
-        interval.reset()
-        if ttftInterval.totalCount > 0 { ttftInterval.reset() }
-        if itlInterval.totalCount > 0 { itlInterval.reset() }
+        if let intervalCapture {
+            // The same resets, each keeping the slots it clears: the interval log's only cost here.
+            intervalCapture.capture(endNs: endNs, latency: interval, ttft: ttftInterval, itl: itlInterval)
+        } else {
+            interval.reset()
+            if ttftInterval.totalCount > 0 { ttftInterval.reset() }
+            if itlInterval.totalCount > 0 { itlInterval.reset() }
+        }
         for index in 0..<counts.count { counts.set(index, 0) }
     }
 }
