@@ -13,10 +13,23 @@ final class ConnectionPacingTests: XCTestCase {
         }
     }
 
-    func testNoLimitOnThePoolBeforeAnyRequestFinished() {
-        let pacing = ConnectionPacing()
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, maxConnections: 10_000), 10_000)
+    /// No answer yet: a frozen server and a slow one look alike, so the pool starts at 10 ms of
+    /// arrivals (or the floor) and doubles once a second; the first answer hands over to Little's law.
+    func testBeforeAnyRequestFinishedThePoolDoublesOnceASecond() {
+        var pacing = ConnectionPacing()
+        let second = ConnectionPacing.unknownDoublingNs
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, elapsedNs: 0, maxConnections: 10_000), 300)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, elapsedNs: second - 1, maxConnections: 10_000), 300)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, elapsedNs: 2 * second, maxConnections: 10_000), 1_200)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, elapsedNs: 10 * second, maxConnections: 10_000), 10_000)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, elapsedNs: UInt64.max, maxConnections: 10_000), 10_000)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, elapsedNs: second, maxConnections: 10_000), 2 * ConnectionPacing.poolFloor)
         XCTAssertEqual(pacing.connectLimit(ratePerSec: 30_000, maxConnections: 10_000), ConnectionPacing.connectFloor)
+        // A server slow to start (first answer after 1.5 s) that then answers in 100 ms: at 5,000 rps
+        // Little's law wants 500 in flight, and the pool may hold 4 × 500 + 50 at once.
+        pacing.noteService(100_000_000, atNs: 1_500_000_000)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 5_000, elapsedNs: 1_500_000_000, maxConnections: 10_000), 2_050)
+        XCTAssertEqual(pacing.connectLimit(ratePerSec: 5_000, maxConnections: 10_000), 500)
     }
 
     func testLimitsFollowLittlesLawWithAFloorAndTheCap() {
@@ -26,12 +39,12 @@ final class ConnectionPacingTests: XCTestCase {
         XCTAssertEqual(pacing.serviceEstimateNs, 5_000_000)
         // 30,000 rps × 5 ms = 150 in flight: the pool may hold 4 × 150 + 300 (10 ms of arrivals) = 900,
         // with 150 connects under way.
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, maxConnections: 10_000), 900)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 30_000, elapsedNs: 0, maxConnections: 10_000), 900)
         XCTAssertEqual(pacing.connectLimit(ratePerSec: 30_000, maxConnections: 10_000), 150)
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, maxConnections: 10_000), ConnectionPacing.poolFloor)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, elapsedNs: 0, maxConnections: 10_000), ConnectionPacing.poolFloor)
         XCTAssertEqual(pacing.connectLimit(ratePerSec: 10, maxConnections: 10_000), ConnectionPacing.connectFloor)
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 1e9, maxConnections: 10_000), 10_000)
-        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, maxConnections: 8), 8, "never above --max-connections")
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 1e9, elapsedNs: 0, maxConnections: 10_000), 10_000)
+        XCTAssertEqual(pacing.poolLimit(ratePerSec: 10, elapsedNs: 0, maxConnections: 8), 8, "never above --max-connections")
     }
 
     /// Service times 1, 2, …, 9 ms in turn: the estimate settles near the median (5 ms).

@@ -74,4 +74,30 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertGreaterThan(summary.connectionCounter(.poolGrowthPaced), 0)
         XCTAssertGreaterThan(summary.total.latency.p99, 500, "the freeze still shows in latency")
     }
+    /// A server frozen from its start (llmsim writes nothing from 1 ms on) at 10,000 rps for 2 s:
+    /// no request ever finishes, so there is no service time to pace by. The pool starts at the
+    /// floor of 256 and doubles once a second, so it stays near 512, not one connection per request
+    /// due (20,000, capped at 10,000; before pacing covered this case, 8,960 at 30,000 rps). Every request is still counted: the unanswered ones as
+    /// unfinished, none lost. The same rate against a healthy server gets every request through.
+    func testAServerFrozenFromTheStartIsNoConnectionStormAndAHealthyOneIsServed() throws {
+        let frozen = try startServer {
+            $0.fast = true
+            $0.freezeEveryNs = 60_000_000_000
+            $0.freezeForNs = 60_000_000_000 - 1_000_000
+        }
+        let arguments = ["--rate", "10000", "--duration", "2s", "--arrival", "constant", "--ramp", "0s"]
+        let (stalled, _) = try run(arguments + ["--drain", "200ms"], port: frozen.port)
+        print("frozen from the start, 10,000 rps for 2 s: \(stalled.connectionsOpened) connections opened")
+        XCTAssertEqual(stalled.total.scheduled, 20_000)
+        XCTAssertEqual(stalled.total.succeeded, 0)
+        // 512 while the plan runs; 1,024 in the 200 ms drain past the 2 s mark, where the queued requests still wait.
+        XCTAssertLessThanOrEqual(stalled.connectionsOpened, UInt64(4 * ConnectionPacing.poolFloor),
+                                 "doubling once a second from the floor, not one connection per request due")
+        XCTAssertGreaterThan(stalled.connectionsOpened, UInt64(ConnectionPacing.poolFloor), "the pool still grew while nothing answered")
+        XCTAssertGreaterThan(stalled.connectionCounter(.poolGrowthPaced), 0)
+        let healthy = try startServer { $0.fast = true }
+        let (served, _) = try run(arguments, port: healthy.port)
+        XCTAssertEqual(served.total.scheduled, 20_000)
+        XCTAssertEqual(served.total.succeeded, 20_000, "a healthy server at the same rate gets every request through")
+    }
 }

@@ -33,19 +33,21 @@ class SpeedParams:
     memcheck: bool = True
     small_rate: int = 10
     small_sec: int = 3
-    # Many connections: llmsim holds every answer from 1 s to freeze_every, so the pool grows to the cap.
-    held_rate: int = 2500
-    held_sec: int = 5
-    freeze_every_s: float = 12
-    freeze_for_s: float = 11
+    # A server frozen from the start (llmsim answers nothing after its first millisecond): no service
+    # time is ever measured, so the pool doubles once a second from max(256, 10 ms of arrivals).
+    frozen_rate: int = 30_000
+    frozen_sec: int = 2
+    # The same frozen server at a rate whose pool reaches the 10,000 cap in 6 s: memory at the cap.
+    cap_rate: int = 2500
+    cap_sec: int = 7
 
 
 SPEED_MODES = {
     "default": SpeedParams(),
     "quick": SpeedParams(run_sec=5, repeats=1),
     "smoke": SpeedParams(rates=(200, 500), run_sec=1, repeats=1, http_rates=(20, 60), http_sec=1, sse_rate=10,
-                         sse_sec=1, sse_tokens=(5, 25), memcheck=False, small_sec=1, held_rate=500, held_sec=1,
-                         freeze_every_s=3, freeze_for_s=2.5),
+                         sse_sec=1, sse_tokens=(5, 25), memcheck=False, small_sec=1, frozen_rate=5000, frozen_sec=1,
+                         cap_rate=500, cap_sec=1),
 }
 
 
@@ -218,32 +220,43 @@ def instruction_table(ctx: Context, sp: SpeedParams, have_valgrind: bool) -> Tab
 # --- memory -----------------------------------------------------------------------------------------
 
 def memory_table(ctx: Context, sp: SpeedParams) -> Table:
-    table = Table("speed_memory", "4c. Peak resident memory of the generator",
+    table = Table("speed_memory", "4c. Peak resident memory, and the pool against a server frozen from the start",
                   [Column("rss_mb", "max RSS MB", 1), Column("connections", "connections opened", 0),
-                   Column("requests", "requests", 0)])
+                   Column("requests", "requests sent", 0), Column("succeeded", "answered", 0)])
     fast = start_llmsim(ctx.llmsim, ["--fast"], cpu=ctx.server_cpu, log_dir=ctx.raw, name="s4_mem_fast")
-    held = start_llmsim(ctx.llmsim, ["--fast", "--freeze-every", f"{sp.freeze_every_s:g}s", "--freeze-for",
-                                     f"{sp.freeze_for_s:g}s"], cpu=ctx.server_cpu, log_dir=ctx.raw, name="s4_mem_held")
-    table.setup += [fast.command, held.command]
+    # Windows [k·P − F, k·P): with F = P − 1 ms nothing leaves from 1 ms after start until P.
+    frozen = start_llmsim(ctx.llmsim, ["--fast", "--freeze-every", "600s", "--freeze-for", "599.999s"],
+                          cpu=ctx.server_cpu, log_dir=ctx.raw, name="s4_mem_frozen")
+    table.setup += [fast.command, frozen.command]
+    frozen_args = lambda rate, sec: ["--workload", "http", "--rate", str(rate), "--arrival", "constant", "--ramp", "0s",
+                                     "--duration", f"{sec}s", "--drain", "0s"]
     try:
         for label, url, args, name, seconds in (
                 (f"{sp.small_rate} rps http, {sp.small_sec} s (default --max-connections 10,000)", fast.url + "/",
                  _http_args(sp.small_rate, sp.small_sec), "s4_mem_small", sp.small_sec),
-                (f"{sp.held_rate:,} rps for {sp.held_sec} s against answers held until {sp.freeze_every_s:g} s",
-                 held.url + "/", ["--workload", "http", "--rate", str(sp.held_rate), "--arrival", "constant",
-                                  "--duration", f"{sp.held_sec}s", "--timeout", "30s", "--drain", "20s"],
-                 "s4_mem_held", sp.freeze_every_s + 20)):
+                (f"{sp.frozen_rate:,} rps for {sp.frozen_sec} s against a server frozen from the start "
+                 f"({sp.frozen_rate * sp.frozen_sec:,} requests due)", frozen.url + "/",
+                 frozen_args(sp.frozen_rate, sp.frozen_sec), "s4_mem_frozen", sp.frozen_sec),
+                (f"{sp.cap_rate:,} rps for {sp.cap_sec} s against the same frozen server (the pool doubles "
+                 f"once a second up to the cap)", frozen.url + "/",
+                 frozen_args(sp.cap_rate, sp.cap_sec), "s4_mem_cap", sp.cap_sec)):
             m = ctx.run_metronome(url, args, name, seconds)
             table.add(Row(label, {"rss_mb": m.max_rss_mb, "connections": m.extra["connections_opened"],
-                                  "requests": m.requests}, [m.command], [m.raw]))
+                                  "requests": m.extra["scheduled"], "succeeded": m.succeeded}, [m.command], [m.raw]))
     finally:
         stop(fast.proc)
-        stop(held.proc)
+        stop(frozen.proc)
     table.notes += [
-        "Max RSS from wait4(2). Most of a small run's is shared libraries: a Swift program importing Foundation "
-        "starts at about 17-18 MB on Linux, one importing only Glibc at about 8.5 MB (measure with "
-        "`/usr/bin/time -f %M` on a two-line program). Per-connection state is initialised when a connection is "
-        "first used, so memory follows the connections opened, not --max-connections."]
+        "Max RSS from wait4(2). Most of a small run's is shared libraries and code: a Swift program importing "
+        "Foundation starts at about 17 MB on Linux, one importing only Glibc at about 8 MB (measure with "
+        "`/usr/bin/time -f %M` on a two-line program); Metronome's own heap and anonymous memory in a small run "
+        "are a few hundred KiB, the rest above that floor is code pages (its own text, and more of libswiftCore). "
+        "Per-connection state is initialised when a connection is first used, so memory follows the connections "
+        "opened, not --max-connections.",
+        "Frozen from the start: no request ever finishes, so no service time paces the pool; it starts at "
+        "max(256, 10 ms of arrivals) and doubles once a second (ConnectionPacing). Before, every request due "
+        "opened its own connection up to --max-connections. Requests that wait are queued and counted; the runs "
+        "end with --drain 0s, so every request sent is counted unfinished (exit 2: nothing was measured)."]
     return table
 
 

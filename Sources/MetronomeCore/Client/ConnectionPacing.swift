@@ -18,9 +18,14 @@
 /// server that really slowed down is followed within seconds.
 ///
 /// S starts as the shortest service time of the first interval after a request first finished (the
-/// first requests also pay for connects and warm-up). Before that S is unknown: the pool is not
-/// limited, only the connects in flight. Requests held back wait in the queue, and their latency
-/// counts from their intended start as always.
+/// first requests also pay for connects and warm-up). Before that S is unknown, and a server frozen
+/// from the start looks exactly like a slow one whose first answer is still to come: the pool starts
+/// at `max(poolFloor, R × stallAllowance)` and doubles with each `unknownDoublingNs` of the run while no
+/// request has finished (300 connections at 30,000 rps, 1,200 from 2 s on; unpaced it was one per
+/// request due, up to 10,000). The first answer sets S and Little's law takes over at once, so a
+/// server that is only slow to start gets its pool with its first answer. Requests held back wait in
+/// the queue (or are dropped at `--max-queue`, counted), and their latency counts from their intended
+/// start as always.
 public struct ConnectionPacing: Sendable {
     /// Connections allowed whatever the estimate says, so runs below a few thousand rps grow as before.
     public static var poolFloor: Int { 256 }
@@ -33,6 +38,8 @@ public struct ConnectionPacing: Sendable {
     /// The pool may hold this many times what Little's law needs at the median service time: service
     /// times have a tail, and Poisson arrivals come in bursts.
     public static var headroom: Double { 4 }
+    /// While no request has finished, the pool may double once per this much of the run.
+    public static var unknownDoublingNs: UInt64 { 1_000_000_000 }
     /// At most one finished request per interval moves the estimate.
     public static var sampleIntervalNs: UInt64 { 50_000_000 }
 
@@ -72,10 +79,15 @@ public struct ConnectionPacing: Sendable {
         serviceEstimateNs == 0 ? nil : ratePerSec * Double(serviceEstimateNs) / 1e9
     }
 
-    /// The most connections the pool may hold at `ratePerSec`, capped at `maxConnections`.
-    public func poolLimit(ratePerSec: Double, maxConnections: Int) -> Int {
-        guard let need = needed(ratePerSec: ratePerSec) else { return maxConnections }
-        return Self.clamp(Self.headroom * need + ratePerSec * Self.stallAllowanceNs / 1e9, floor: Self.poolFloor, maxConnections)
+    /// The most connections the pool may hold at `ratePerSec`, `elapsedNs` into the run, capped at
+    /// `maxConnections`.
+    public func poolLimit(ratePerSec: Double, elapsedNs: UInt64, maxConnections: Int) -> Int {
+        let stall = ratePerSec * Self.stallAllowanceNs / 1e9
+        guard let need = needed(ratePerSec: ratePerSec) else {
+            let doublings = min(elapsedNs / Self.unknownDoublingNs, 40)
+            return Self.clamp(max(Double(Self.poolFloor), stall) * Double(UInt64(1) << doublings), floor: Self.poolFloor, maxConnections)
+        }
+        return Self.clamp(Self.headroom * need + stall, floor: Self.poolFloor, maxConnections)
     }
 
     /// The most connects that may be under way at once.

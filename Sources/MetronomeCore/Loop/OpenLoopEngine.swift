@@ -233,7 +233,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         var connectLimit = config.maxConnections
         if closedLoop == nil {
             let ratePerSec = config.plan.rate(atNs: now &- startNs)
-            poolLimit = pacing.poolLimit(ratePerSec: ratePerSec, maxConnections: config.maxConnections)
+            poolLimit = pacing.poolLimit(ratePerSec: ratePerSec, elapsedNs: now &- startNs, maxConnections: config.maxConnections)
             connectLimit = pacing.connectLimit(ratePerSec: ratePerSec, maxConnections: config.maxConnections)
         }
         while queue.count > connecting.count {

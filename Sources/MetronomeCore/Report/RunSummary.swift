@@ -315,6 +315,7 @@ public struct RunSummary: Sendable {
         series = stats.series.samples
         // Successes by intended second are complete only now: a request may succeed seconds after its second closed.
         for (index, count) in stats.series.succeededByIntendedSecond().enumerated() { series[index].succeededByIntended = count }
+        for index in series.indices { series[index].cumulative = stats.series.cumulativePercentiles(ofSecond: index) }
         // The log stamps with the monotonic clock; reports want ns from the plan's zero.
         failures = stats.failures.entries.map { entry in
             var relative = entry

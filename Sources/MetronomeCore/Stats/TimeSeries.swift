@@ -23,7 +23,8 @@ public struct SecondSample: Sendable {
     /// second) it tells a server that batches answers (a sawtooth in completions) from one that
     /// falls behind (successes by intended second drop).
     public var succeededByIntended: UInt64 = 0
-    /// Over the run so far (Locust's history meaning), at `Percentiles.levels`, ms.
+    /// Over the run so far (Locust's history meaning), at `Percentiles.levels`, ms. Filled in after
+    /// the run from `TimeSeries.cumulativePercentiles(ofSecond:)` (a closed second allocates nothing).
     public var cumulative: [Double] = []
     public var cumulativeSucceeded: UInt64 = 0
     public var cumulativeFailed: UInt64 = 0
@@ -44,6 +45,10 @@ public final class TimeSeries: @unchecked Sendable {
     /// One walk of each interval histogram fills these (no array is allocated a second).
     private var latencyValues = [0.0, 0.0, 0.0]
     private var tokenValues = [0.0, 0.0]
+    /// Every closed second's run-so-far percentiles, `Percentiles.levels.count` a second, in one
+    /// buffer reserved once, and the walk's scratch: no array is allocated a second.
+    private var cumulativeTable: [Double] = []
+    private var cumulativeValues = [Double](repeating: 0, count: Percentiles.levels.count)
     private static let latencyLevels: [Double] = [50, 95, 99]
     private static let tokenLevels: [Double] = [50, 95]
     /// This second's counts. A counter block, not stored `var`s: a class's stored property costs a
@@ -58,6 +63,13 @@ public final class TimeSeries: @unchecked Sendable {
         samples.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20))
         byIntended = CounterBlock(count: min(max(expectedSeconds, 16), 1 << 20))
         intervalCapture = capturesIntervals ? IntervalCapture(expectedSeconds: expectedSeconds) : nil
+        cumulativeTable.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20) * Percentiles.levels.count)
+    }
+
+    /// The run-so-far percentiles at the end of second `index` (as `SecondSample.cumulative`).
+    public func cumulativePercentiles(ofSecond index: Int) -> [Double] {
+        let width = Percentiles.levels.count
+        return Array(cumulativeTable[index * width ..< (index + 1) * width])
     }
 
     /// Successes by the second of their intended start, one per sample: the last sample also takes
@@ -120,16 +132,18 @@ public final class TimeSeries: @unchecked Sendable {
             sample.itlP95Ms = tokenValues[1]
         }
         // What `Percentiles(total.latency)` gives, its percentiles and mean in one walk, not two.
-        sample.cumulative = [Double](repeating: 0, count: Percentiles.levels.count)
         if total.latency.totalCount > 0 {
-            sample.cumulativeMeanMs = total.latency.valuesAtPercentilesAndMean(Percentiles.levels, into: &sample.cumulative, divisor: 1e6) / 1e6
+            sample.cumulativeMeanMs = total.latency.valuesAtPercentilesAndMean(Percentiles.levels, into: &cumulativeValues, divisor: 1e6) / 1e6
             sample.cumulativeMinMs = Double(total.latency.minValue) / 1e6
             sample.cumulativeMaxMs = Double(total.latency.maxValue) / 1e6
+        } else {
+            for index in cumulativeValues.indices { cumulativeValues[index] = 0 }
         }
         sample.cumulativeSucceeded = total.count(.success)
         sample.cumulativeFailed = total.failedCount
         let completed = total[.completed]
         if completed > 0 { sample.cumulativeMeanBytes = Double(total[.responseBodyBytes]) / Double(completed) }
+        cumulativeTable.append(contentsOf: cumulativeValues)
         samples.append(sample)
         if let intervalCapture {
             // The same resets, each keeping the slots it clears: the interval log's only cost here.
