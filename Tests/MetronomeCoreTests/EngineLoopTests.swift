@@ -74,7 +74,7 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertGreaterThan(summary.connectionCounter(.poolGrowthPaced), 0)
         XCTAssertGreaterThan(summary.total.latency.p99, 500, "the freeze still shows in latency")
     }
-    /// A server frozen from its start (llmsim writes nothing from 1 ms on) at 10,000 rps for 2 s:
+    /// A server frozen from its start (llmsim writes nothing from 1 µs on) at 10,000 rps for 2 s:
     /// no request ever finishes, so there is no service time to pace by. The pool starts at the
     /// floor of 256 and doubles once a second, so it stays near 512, not one connection per request
     /// due (20,000, capped at 10,000; before pacing covered this case, 8,960 at 30,000 rps). Every request is still counted: the unanswered ones as
@@ -83,7 +83,8 @@ final class EngineLoopTests: XCTestCase {
         let frozen = try startServer {
             $0.fast = true
             $0.freezeEveryNs = 60_000_000_000
-            $0.freezeForNs = 60_000_000_000 - 1_000_000
+            // From 1 µs after the server's start: a run cannot get a request answered before it.
+            $0.freezeForNs = 60_000_000_000 - 1_000
         }
         let arguments = ["--rate", "10000", "--duration", "2s", "--arrival", "constant", "--ramp", "0s"]
         let (stalled, _) = try run(arguments + ["--drain", "200ms"], port: frozen.port)

@@ -173,6 +173,6 @@ extension OptionTableTests {
         XCTAssertThrowsError(try OptionTable.parse(["--tag", "k=1", "--tag", "k=2"])) {
             XCTAssertTrue("\($0)".contains("given twice"), "\($0)")
         }
-        XCTAssertEqual(OptionTable.run.last?.name, "tag", "the last entry of the Output group")
+        XCTAssertEqual(OptionTable.run.last { $0.group == "Output" }?.name, "tag", "the last entry of the Output group")
     }
 }
