@@ -370,16 +370,28 @@ public final class Histogram: @unchecked Sendable {
     func resetAppendingOccupied(to slots: inout [UInt64]) {
         precondition(countsLength <= 1 << 16, "slot indices must fit in 16 bits")
         let countMask: UInt64 = (1 << 48) - 1
-        for i in occupiedIndices() {
-            var count = counts[i].load(ordering: .relaxed)
-            if count == 0 { continue }
-            counts[i].store(0, ordering: .relaxed)
-            let tag = UInt64(i) << 48
-            while count > countMask {
-                slots.append(tag | countMask)
-                count -= countMask
+        let occupied = occupiedIndices()
+        var i = occupied.lowerBound
+        while i < occupied.upperBound {
+            // Most of the span is empty (an ITL histogram spans thousands of slots and fills a hundred):
+            // four slots at a time with one branch, several times cheaper than one by one.
+            if i + 4 <= occupied.upperBound
+                && (counts[i].load(ordering: .relaxed) | counts[i + 1].load(ordering: .relaxed)
+                    | counts[i + 2].load(ordering: .relaxed) | counts[i + 3].load(ordering: .relaxed)) == 0 {
+                i += 4
+                continue
             }
-            slots.append(tag | count)
+            var count = counts[i].load(ordering: .relaxed)
+            if count != 0 {
+                counts[i].store(0, ordering: .relaxed)
+                let tag = UInt64(i) << 48
+                while count > countMask {
+                    slots.append(tag | countMask)
+                    count -= countMask
+                }
+                slots.append(tag | count)
+            }
+            i += 1
         }
         total.store(0, ordering: .relaxed)
         maxRecorded.store(0, ordering: .relaxed)

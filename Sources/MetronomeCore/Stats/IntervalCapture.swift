@@ -4,18 +4,22 @@
 /// each occupied slot as one `index << 48 | count` entry (nanosecond layout of `Histogram()`),
 /// appended in the walk the reset makes anyway. Encoding and compression happen after the run
 /// (`IntervalLog`), off the loop. Memory: 8 bytes per occupied slot per second, a few KiB a second.
+/// Each second's entries go to a scratch buffer that keeps its capacity, then to an array of their
+/// exact size: one allocation a second, and no copy of earlier seconds ever (a single growing buffer
+/// would copy megabytes on the loop thread as an hour-long run doubles it).
 public final class IntervalCapture: @unchecked Sendable {
-    /// One closed second: its span from the plan's zero and where its entries end in `entries`.
+    /// One closed second: its span from the plan's zero and its three histograms' entries.
     public struct Interval: Sendable {
         public var startNs: UInt64
         public var endNs: UInt64
+        /// Latency entries, then TTFT's from `latencyEnd`, then ITL's from `ttftEnd`.
+        var entries: [UInt64]
         var latencyEnd: Int
         var ttftEnd: Int
-        var itlEnd: Int
     }
 
     public private(set) var intervals: [Interval] = []
-    private(set) var entries: [UInt64] = []
+    private var scratch: [UInt64] = []
     /// Whether any second had TTFT or ITL values: an LLM run's log carries their tagged lines.
     public private(set) var hasTTFT = false
     public private(set) var hasITL = false
@@ -23,25 +27,25 @@ public final class IntervalCapture: @unchecked Sendable {
 
     init(expectedSeconds: Int) {
         intervals.reserveCapacity(min(max(expectedSeconds, 16), 1 << 20))
-        // A guess (a second's latencies span a few hundred slots); growing past it is amortised.
-        entries.reserveCapacity(min(max(expectedSeconds, 16), 1 << 16) * 256)
+        scratch.reserveCapacity(4_096)
     }
 
     /// Takes the second's histograms and resets them, as `TimeSeries.closeSecond` would. The loop
     /// thread, once a second.
     func capture(endNs: UInt64, latency: Histogram, ttft: Histogram, itl: Histogram) {
-        latency.resetAppendingOccupied(to: &entries)
-        let latencyEnd = entries.count
+        scratch.removeAll(keepingCapacity: true)
+        latency.resetAppendingOccupied(to: &scratch)
+        let latencyEnd = scratch.count
         if ttft.totalCount > 0 {
             hasTTFT = true
-            ttft.resetAppendingOccupied(to: &entries)
+            ttft.resetAppendingOccupied(to: &scratch)
         }
-        let ttftEnd = entries.count
+        let ttftEnd = scratch.count
         if itl.totalCount > 0 {
             hasITL = true
-            itl.resetAppendingOccupied(to: &entries)
+            itl.resetAppendingOccupied(to: &scratch)
         }
-        intervals.append(Interval(startNs: lastEndNs, endNs: endNs, latencyEnd: latencyEnd, ttftEnd: ttftEnd, itlEnd: entries.count))
+        intervals.append(Interval(startNs: lastEndNs, endNs: endNs, entries: Array(scratch), latencyEnd: latencyEnd, ttftEnd: ttftEnd))
         lastEndNs = endNs
     }
 
@@ -50,16 +54,15 @@ public final class IntervalCapture: @unchecked Sendable {
     /// Calls `body(index, count)` for the slots of interval `number`'s histogram of `kind`, ascending.
     func forEachSlot(interval number: Int, _ kind: Kind, _ body: (_ index: Int, _ count: UInt64) -> Void) {
         let interval = intervals[number]
-        let start = number == 0 ? 0 : intervals[number - 1].itlEnd
         let range = switch kind {
-        case .latency: start..<interval.latencyEnd
+        case .latency: 0..<interval.latencyEnd
         case .ttft: interval.latencyEnd..<interval.ttftEnd
-        case .itl: interval.ttftEnd..<interval.itlEnd
+        case .itl: interval.ttftEnd..<interval.entries.count
         }
         var index = -1
         var count: UInt64 = 0
         // A count split over entries of one index (2^48 or more) comes back whole.
-        for entry in entries[range] {
+        for entry in interval.entries[range] {
             let entryIndex = Int(entry >> 48)
             if entryIndex != index && index >= 0 {
                 body(index, count)
