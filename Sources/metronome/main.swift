@@ -143,7 +143,7 @@ if let address = options.web {
     web?.start()
     if !options.quiet { writeStandardError("metronome: live web view at \(web!.url)\n") }
 }
-let progress = options.quiet || options.json ? nil : ProgressLine(stats: load.stats, plan: load.plan)
+let progress = options.quiet || options.json ? nil : ProgressLine(stats: load.stats, plan: load.plan, commands: load.commands)
 progress?.start()
 var summary: RunSummary
 let result: EngineResult

@@ -71,7 +71,12 @@ enum WebPage {
             </form></div>
             """
         }
-        out += "</div>\(report)<script>\(script)</script></body></html>\n"
+        // The script's history starts from the server's, so its first redraw keeps the curves so far.
+        let seed = history.map { point in
+            "[" + [point.t, point.target, point.offered, point.achieved, point.p50, point.p95, point.p99]
+                .map { Format.fixed($0, decimals: 3) }.joined(separator: ",") + "]"
+        }.joined(separator: ",")
+        out += "</div>\(report)<script>const H0=[\(seed)];\(script)</script></body></html>\n"
         return out
     }
 
@@ -103,6 +108,7 @@ enum WebPage {
 
     static let script = #"""
     const H={t:[],s:[[],[],[],[],[],[]]};const W=560,HT=150;
+    H0.forEach(p=>{H.t.push(p[0]);for(let i=0;i<6;i++)H.s[i].push(p[i+1])});
     function f1(v){return (v||0).toFixed(1)}
     function tri(o){return o?[o.p50,o.p95,o.p99].map(f1).join(' / '):''}
     function set(id,v){const e=document.getElementById(id);if(e)e.textContent=v}

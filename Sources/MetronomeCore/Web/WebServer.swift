@@ -143,8 +143,9 @@ public final class WebServer: @unchecked Sendable {
     }
 
     private func service(_ index: Int, revents: Int16) {
+        let fd = clients[index].fd
         if revents & Int16(POLLOUT) != 0 { flush(index) }
-        guard index < clients.count else { return }
+        guard index < clients.count && clients[index].fd == fd else { return } // dropped by flush
         if revents & (Int16(POLLIN) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { read(index) }
     }
 
@@ -217,16 +218,15 @@ public final class WebServer: @unchecked Sendable {
         var index = clients.count - 1
         while index >= 0 {
             let client = clients[index]
-            if client.deadlineNs <= now && !(client.isEvents && client.sent >= client.output.count) {
-                if client.output.isEmpty && !client.isEvents {
-                    answer(index, WebRequest.error(408, "Request Timeout", "the request did not arrive within 5 s"))
-                    if index < clients.count && clients[index].fd == client.fd { clients[index].deadlineNs = now &+ 1_000_000_000 }
-                    if index < clients.count && clients[index].fd == client.fd && client.closeWhenWritten { drop(index) }
-                } else {
-                    drop(index)
-                }
-            }
             index -= 1
+            guard client.deadlineNs <= now else { continue }
+            let pending = client.sent < client.output.count
+            if client.isEvents && !pending { continue } // an idle stream is fine
+            if !client.isEvents && client.output.isEmpty {
+                answer(index + 1, WebRequest.error(408, "Request Timeout", "the request did not arrive within 5 s"))
+            } else {
+                drop(index + 1)
+            }
         }
     }
 
