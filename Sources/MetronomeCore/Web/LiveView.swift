@@ -47,8 +47,8 @@ final class LiveView: @unchecked Sendable {
     let isLLM: Bool
     let title: String
     private let latencyWindow: RecentPercentiles
-    private let ttftWindow: RecentPercentiles
-    private let itlWindow: RecentPercentiles
+    private let ttftWindow: RecentPercentiles?
+    private let itlWindow: RecentPercentiles?
     private var lastNs: UInt64 = 0
     private var lastScheduled: UInt64 = 0
     private var lastSucceeded: UInt64 = 0
@@ -64,8 +64,8 @@ final class LiveView: @unchecked Sendable {
         self.isLLM = isLLM
         self.title = title
         latencyWindow = RecentPercentiles(stats.total.latency, seconds: Self.windowSeconds)
-        ttftWindow = RecentPercentiles(stats.total.ttft, seconds: Self.windowSeconds)
-        itlWindow = RecentPercentiles(stats.total.itl, seconds: Self.windowSeconds)
+        ttftWindow = isLLM ? RecentPercentiles(stats.total.ttft, seconds: Self.windowSeconds) : nil
+        itlWindow = isLLM ? RecentPercentiles(stats.total.itl, seconds: Self.windowSeconds) : nil
         lastNs = monotonicNs()
     }
 
@@ -104,9 +104,11 @@ final class LiveView: @unchecked Sendable {
         let ms = { (ns: [UInt64]) in ns.map { Double($0) / 1e6 } }
         f.latencyMs = ms(latencyWindow.tick())
         f.latencyRunMs = ms(total.latency.valuesAtPercentiles([50, 95, 99]))
-        f.ttftMs = ms(ttftWindow.tick())
-        f.ttftRunMs = ms(total.ttft.valuesAtPercentiles([50, 95, 99]))
-        f.itlMs = ms(itlWindow.tick())
+        if isLLM {
+            f.ttftMs = ms(ttftWindow?.tick() ?? [0, 0, 0])
+            f.ttftRunMs = ms(total.ttft.valuesAtPercentiles([50, 95, 99]))
+            f.itlMs = ms(itlWindow?.tick() ?? [0, 0, 0])
+        }
         f.sendLagMs = ms(total.sendLag.valuesAtPercentiles([50, 95, 99]))
         f.stages = plan.stages
         f.commandsTaken = commands?.taken ?? 0

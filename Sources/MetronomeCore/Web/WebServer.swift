@@ -99,6 +99,9 @@ public final class WebServer: @unchecked Sendable {
     // MARK: The thread
 
     private func loop() {
+        // Nice 10 for this thread alone: on a busy host the scheduler then gives a contended core
+        // to the loop thread first (Linux keeps a nice value per thread).
+        _ = setpriority(__priority_which_t(0), 0, 10) // PRIO_PROCESS, 0: on Linux, the calling thread
         view.tick()
         var nextTickNs = monotonicNs() &+ 1_000_000_000
         var fds: [pollfd] = []
