@@ -186,6 +186,7 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: "{not json").status, 400)
         XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": -5}"#).status, 400)
         XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": "fast"}"#).status, 400)
+        XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": true}"#).status, 400)
         XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": 10, "ramp_s": -1}"#).status, 400)
         XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": 10, "speed": 2}"#).status, 400)
         let big = String(repeating: "x", count: 20_000)

@@ -349,11 +349,11 @@ public final class WebServer: @unchecked Sendable {
 
     private static func failure(_ message: String) -> String { "{\"ok\":false,\"error\":\(JSONWriter.quote(message))}" }
 
-    /// A JSON number (Foundation gives NSNumber; a boolean is refused where it can be told apart).
+    /// A JSON number: Foundation's JSONSerialization gives booleans as numbers too, so the value is
+    /// decoded on its own, where `true` is not a Double.
     private static func number(_ value: Any?) -> Double? {
-        if value is Bool, !(value is Int) { return nil }
-        if let number = value as? NSNumber { return number.doubleValue }
-        return value as? Double
+        guard let value, let data = try? JSONSerialization.data(withJSONObject: [value]) else { return nil }
+        return (try? JSONDecoder().decode([Double].self, from: data))?.first
     }
 
     /// Compares without stopping at the first difference (a token's prefix cannot be timed out).
