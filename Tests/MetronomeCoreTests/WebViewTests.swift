@@ -19,7 +19,8 @@ final class WebViewTests: XCTestCase {
             closeDescriptor(probe.fd)
             directory = NSTemporaryDirectory() + "metronome-web-\(UUID().uuidString)"
             process.executableURL = CLITests.binary
-            process.arguments = ["run", "http://127.0.0.1:\(target)/", "--workload", "http", "--quiet", "--arrival", "constant",
+            let arrival = extra.contains("--concurrency") ? [] : ["--arrival", "constant"]
+            process.arguments = ["run", "http://127.0.0.1:\(target)/", "--workload", "http", "--quiet"] + arrival + [
                                  "--web", "\(host):\(port)", "--out", directory, "--name", "web"] + extra
             process.standardOutput = out
             process.standardError = err
@@ -220,6 +221,21 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(try Self.http(run.port, "POST", "/stop", body: "{}", headers: ["Authorization: Bearer s3cret-token"]).status, 200)
         let result = run.finish()
         XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
+    /// In a closed loop the workers set the rate: /rate is refused (409), /stop still ends the run.
+    func testClosedLoopRefusesRateButStops() throws {
+        let server = try startServer()
+        defer { server.stop() }
+        let run = try BackgroundRun(target: server.port, extra: ["--concurrency", "2", "--duration", "30s", "--no-files"])
+        try run.waitUntilServing()
+        XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": 10}"#).status, 409)
+        usleep(1_000_000)
+        let started = Date()
+        XCTAssertEqual(try Self.http(run.port, "POST", "/stop", body: "{}").status, 200)
+        let result = run.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15, "stopped long before the 30 s plan")
     }
 
     func testWebOptionsRefuseBadValues() {

@@ -696,13 +696,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// replaced plan (`RatePlan.replacingRest`) and retimes the arrival already drawn.
     @inline(never)
     private mutating func apply(_ command: EngineCommand?, now: UInt64) {
-        guard !planDone, closedLoop == nil, let command, let commands = config.commands else { return }
+        guard !planDone, let command, let commands = config.commands else { return }
         switch command {
         case .stop:
             nextArrivalNs = nil
             endPlan(atNs: now)
         case .rate(let perSec, let rampNs):
-            guard let plan = try? config.plan.replacingRest(atNs: now &- startNs, ratePerSec: perSec, rampNs: rampNs),
+            guard closedLoop == nil, let plan = try? config.plan.replacingRest(atNs: now &- startNs, ratePerSec: perSec, rampNs: rampNs),
                   plan.stages.count <= stats.stages.count else { return }
             config.plan = plan
             commands.publish(plan)
