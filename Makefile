@@ -19,7 +19,7 @@ URL ?= http://127.0.0.1:8000
 FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 10
 
-.PHONY: build test run loadtest bench bench-speed bench-smoke clean help-options fuzz sanitize soak grid
+.PHONY: build test run loadtest bench bench-speed bench-smoke clean help-options fuzz sanitize soak grid web-check
 
 build:
 	$(SWIFT) build $(CONFIG)
@@ -95,6 +95,11 @@ grid: build
 # request is accounted for (bench/soak.py).
 soak: build
 	@SOAK_MINUTES=$(SOAK_MINUTES) python3 bench/soak.py "$(BIN)"
+
+# The live web view (`run --web`) in headless Chromium: --dump-dom checked for the server-rendered figures
+# and charts, a screenshot at experiments/web-check/web-check.png; skips with a message without Chromium.
+web-check: build
+	@bash bench/web-check.sh "$(BIN)"
 
 help-options: build
 	@$(BIN)/metronome help-options

@@ -128,7 +128,18 @@ if !options.quiet && !options.json {
     if let model = load.resolvedModel { line += ", model \(SecretMask.mask(model, secrets: secrets))" }
     writeStandardError(line + "\n")
 }
-let progress = options.quiet || options.json ? nil : ProgressLine(stats: load.stats, plan: load.plan)
+var web: WebServer?
+if let address = options.web {
+    do {
+        web = try WebServer(address: address, token: options.webToken, stats: load.stats, plan: load.plan, commands: load.commands,
+                            closedLoop: options.isClosedLoop, isLLM: options.workload.isOpenAI, title: "\(load.template.method) \(load.url)")
+    } catch {
+        fail("--web \(address): cannot listen there: \(error)", code: ExitCode.usage)
+    }
+    web?.start()
+    if !options.quiet { writeStandardError("metronome: live web view at \(web!.url)\n") }
+}
+let progress = options.quiet || options.json ? nil : ProgressLine(stats: load.stats, plan: load.plan, commands: load.commands)
 progress?.start()
 var summary: RunSummary
 let result: EngineResult
@@ -136,6 +147,7 @@ do {
     (summary, result) = try load.execute(handlesSignals: true)
 } catch {
     progress?.finish()
+    web?.finish()
     fail("\(error)", code: ExitCode.failed)
 }
 progress?.finish()
@@ -163,7 +175,7 @@ if let log = load.requestLog, log.failedWrites > 0 {
 if options.json {
     writeStandardOutput(JSONReport.render(summary))
 } else {
-    writeStandardOutput(TextReport.render(summary, planDescription: TextReport.describe(load.plan, closedLoop: options.isClosedLoop)))
+    writeStandardOutput(TextReport.render(summary, planDescription: TextReport.describe(load.finalPlan, closedLoop: options.isClosedLoop)))
     if let html = written.first(where: { $0.hasSuffix("_report.html") }) {
         writeStandardOutput("\nReports: \(options.outDirectory)/\(prefix)_* (\(written.count) files; open \(html))\n")
     }
@@ -172,4 +184,13 @@ if options.json {
 }
 let verdict = RunVerdict.judge(summary, interrupted: result.interruptedBySignal != nil, fileErrors: fileErrors)
 for reason in verdict.reasons { writeStandardError("error: \(SecretMask.mask(reason, secrets: secrets)) (exit \(verdict.code))\n") }
+if let web {
+    let html = written.first { $0.hasSuffix("_report.html") }
+    web.runEnded(report: html, html: html.flatMap { try? String(decoding: readFile($0), as: UTF8.self) })
+    if options.webKeep {
+        if !options.quiet { writeStandardError("metronome: the web view stays at \(web.url) until Ctrl-C or POST /stop\n") }
+        web.waitForStop()
+    }
+    web.finish()
+}
 exit(verdict.code)

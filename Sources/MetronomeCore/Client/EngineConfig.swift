@@ -29,6 +29,8 @@ public struct EngineConfig: Sendable {
     public var sendHorizonCapNs: UInt64 = 100_000
     /// `--concurrency`: a closed loop's workers send instead of the schedule; nil runs open loop.
     public var closedLoop: ClosedLoopArrivals?
+    /// `--web`: the web view's commands (rate, stop), polled by the loop once a turn; nil for none.
+    public var commands: EngineCommands?
 
     public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
         self.address = address

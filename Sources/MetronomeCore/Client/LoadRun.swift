@@ -7,6 +7,10 @@ public struct LoadRun {
     public let url: TargetURL
     public let address: SocketAddress
     public let plan: RatePlan
+    /// `--web`: the web view's commands to the loop; nil without --web.
+    public let commands: EngineCommands?
+    /// The plan as it ran: `plan`, or the one the web view's rate changes made of it.
+    public var finalPlan: RatePlan { commands?.currentPlan(or: plan) ?? plan }
     /// The first request (every request for a fixed workload); `requests` holds them all.
     public let template: RequestTemplate
     public let requests: RequestSet
@@ -39,6 +43,10 @@ public struct LoadRun {
         }
         self.url = url
         plan = try options.ratePlan()
+        try options.checkWeb()
+        commands = options.web == nil ? nil : EngineCommands()
+        let spareStages = commands?.spareStages ?? 0
+        let planStages = plan.stages.count
         try options.checkWorkloadShape()
         if let path = options.datasetPath, access(path, R_OK) != 0 {
             throw UsageError("--dataset", "cannot read '\(path)': \(errnoDescription(errno))")
@@ -49,7 +57,7 @@ public struct LoadRun {
         if options.hlog && options.noFiles { throw UsageError("--hlog", "writes PREFIX.hlog, a report file under --out; it cannot be combined with --no-files") }
         if let path = options.requestLogPath {
             do {
-                requestLog = try RequestLog(path: path, stageNames: plan.stages.map(\.name),
+                requestLog = try RequestLog(path: path, stageNames: plan.stages.map(\.name) + (0..<spareStages).map { "web \(planStages + $0 + 1)" },
                                             mask: SecretMask(apiKey: options.apiKey, headers: options.headers), includesGaps: options.logITL)
             } catch let error as UsageError {
                 throw error
@@ -100,7 +108,7 @@ public struct LoadRun {
         }
         notes += workloadNotes
         let seconds = Int(plan.totalDurationNs / 1_000_000_000 + options.effectiveDrainNs / 1_000_000_000) + 2
-        stats = RunStats(stageCount: plan.stages.count, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo),
+        stats = RunStats(stageCount: plan.stages.count + spareStages, expectedSeconds: seconds, goodputLimits: GoodputLimits(options.slo),
                          secrets: SecretMask(apiKey: options.apiKey, headers: options.headers), keepsTokenGaps: options.logITL,
                          capturesIntervals: options.hlog)
         openFileLimit = raiseOpenFileLimit()
@@ -123,6 +131,7 @@ public struct LoadRun {
         config.requestLog = requestLog
         config.closedLoop = options.closedLoopArrivals(plan: plan)
         config.shard = options.shard
+        config.commands = commands
         return config
     }
 
@@ -148,7 +157,7 @@ public struct LoadRun {
         }
         var summary = RunSummary(target: "\(template.method) \(url)", address: address.description, workload: options.workload.rawValue,
                                  arrival: arrivalDescription, seed: options.seed, maxConnections: options.maxConnections,
-                                 plan: plan, stats: stats, result: result)
+                                 plan: finalPlan, stats: stats, result: result)
         summary.config = options.resolvedConfig()
         summary.tags = options.tags
         summary.shard = options.shard
@@ -169,7 +178,7 @@ public struct LoadRun {
         if let prompts { summary.addPromptCalibration(prompts, scheduled: stats.total[.scheduled], stats: stats.total) }
         summary.warnings += workloadNotes
         if !options.slo.isEmpty {
-            let verdict = SLOJudge.judge(options.slo, scope: options.sloScope, stats: stats, plan: plan, ranS: summary.ranS,
+            let verdict = SLOJudge.judge(options.slo, scope: options.sloScope, stats: stats, plan: finalPlan, ranS: summary.ranS,
                                          goodput: !stats.goodputLimits.isEmpty)
             summary.sloChecks = verdict.results
             summary.sloScope = verdict.scope

@@ -218,6 +218,16 @@ public enum OptionTable {
         OptionSpec(name: "quiet", value: nil, defaultText: "", help: "Print nothing but the summary.", group: "Output") { options, _ in options.quiet = true },
         OptionSpec(name: "no-files", value: nil, defaultText: "", help: "Write no report files.", group: "Output") { options, _ in options.noFiles = true },
         OptionSpec(name: "json", value: nil, defaultText: "", help: "Print the summary as one JSON object on stdout instead of text.", group: "Output") { options, _ in options.json = true },
+        OptionSpec(name: "web", value: "[HOST:]PORT", defaultText: "", help: "Serve a live web view of the run at http://HOST:PORT/ (HOST 127.0.0.1 unless given; Locust's port is 8089): charts, `/stats.json`, `/events` (server-sent, one a second), and controls `POST /rate {\"rate\":R,\"ramp_s\":S}` (replaces the rest of the plan by a ramp and a hold, shown as stages) and `POST /stop` (ends the plan; reports as a normal end).", group: "Output") { options, text throws(UsageError) in
+            options.web = try WebAddress.parse(text)
+        },
+        OptionSpec(name: "web-keep", value: nil, defaultText: "", help: "With --web: keep serving the final figures and a link to the report after the run, until Ctrl-C or `POST /stop`.", group: "Output") { options, _ in options.webKeep = true },
+        OptionSpec(name: "web-token", value: "TOKEN", defaultText: "", help: "With --web: the token the controls need (`Authorization: Bearer TOKEN`); required when HOST is not loopback. 8 to 200 printable characters.", group: "Output") { options, text throws(UsageError) in
+            guard (8...200).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw UsageError("--web-token", "must be 8 to 200 printable ASCII characters without spaces")
+            }
+            options.webToken = text
+        },
         OptionSpec(name: "tag", value: "KEY=VALUE", defaultText: "", help: "Label the run (repeatable, keys distinct): carried into the JSON summary's `tags` and shown in the reports, so runs over server settings can be grouped.", group: "Output") { options, text throws(UsageError) in
             options.tags.append(try tag(text, existing: options.tags))
         },

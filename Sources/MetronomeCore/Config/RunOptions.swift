@@ -96,6 +96,12 @@ public struct RunOptions: Sendable {
     public var quiet = false
     public var noFiles = false
     public var json = false
+    /// `--web [HOST:]PORT`: serve the live web view there while the run goes on.
+    public var web: WebAddress?
+    /// `--web-keep`: keep serving after the run until SIGINT/SIGTERM or POST /stop.
+    public var webKeep = false
+    /// `--web-token`: the bearer token the controls need (required off loopback).
+    public var webToken: String?
     /// `--tag key=value` labels in the order given (keys distinct), carried into every summary.
     public var tags: [(key: String, value: String)] = []
     /// `--shard I/N`: the arrivals of the seeded schedule this process sends.

@@ -5,7 +5,7 @@ import Glibc
 /// A struct so that its mutable state is plain stored properties (no class exclusivity checks on
 /// the hot path); per-connection state lives in slabs reached through `let` pointers.
 public struct OpenLoopEngine<Scanner: ResponseScanner> {
-    private let config: EngineConfig
+    private var config: EngineConfig
     private let requests: RequestSet
     public let stats: RunStats
     private let poller: Poller
@@ -14,6 +14,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private let requestLog: RequestLog?
     /// `--concurrency`: the workers' ready times replace the schedule (see `ClosedLoopArrivals`).
     private var closedLoop: ClosedLoopArrivals?
+    /// `EngineCommands.words` of the web view's command slot, polled once a turn; nil without one.
+    private let commandWords: EngineCommands.Words?
 
     private let slab: ConnectionSlab
     private let parsers: UnsafeMutablePointer<ResponseParser>
@@ -84,6 +86,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         horizon = SendHorizon(capNs: config.closedLoop == nil ? config.sendHorizonCapNs : 0)
         requestLog = config.requestLog
         closedLoop = config.closedLoop
+        commandWords = config.commands?.words
         // Reserved for the cap, initialised per slot on first use (takeSlot): memory follows the
         // connections a run opens, not --max-connections.
         slab = ConnectionSlab(reserving: config.maxConnections)
@@ -113,6 +116,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         while true {
             let now = monotonicNs()
             stats.live.set(LiveCounter.elapsedNs.rawValue, now &- startNs)
+            if let words = commandWords, EngineCommands.isPending(words) { apply(EngineCommands.take(words), now: now) }
             // A closed loop's plan ends by the clock: its workers, not a schedule, say when the next request goes.
             if closedLoop != nil && !planDone && now &- startNs >= config.plan.totalDurationNs {
                 nextArrivalNs = nil
@@ -689,6 +693,26 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slab.remove(index, from: &idle)
         closeSlot(index)
         stats.live.add(LiveCounter.idleClosedByServer.rawValue)
+    }
+
+    /// A command from the web view: stop ends the plan now (a normal end); a rate change swaps in the
+    /// replaced plan (`RatePlan.replacingRest`) and retimes the arrival already drawn.
+    @inline(never)
+    private mutating func apply(_ command: EngineCommand?, now: UInt64) {
+        guard !planDone, let command, let commands = config.commands else { return }
+        switch command {
+        case .stop:
+            nextArrivalNs = nil
+            endPlan(atNs: now)
+        case .rate(let perSec, let rampNs):
+            guard closedLoop == nil, let plan = try? config.plan.replacingRest(atNs: now &- startNs, ratePerSec: perSec, rampNs: rampNs),
+                  plan.stages.count <= stats.stages.count else { return }
+            config.plan = plan
+            commands.publish(plan)
+            nextArrivalNs = schedule.replacePlan(plan).map { startNs &+ $0 }
+            horizonRecheckNs = 0
+            if nextArrivalNs == nil { endPlan(atNs: startNs &+ plan.totalDurationNs) }
+        }
     }
 
     private mutating func interrupt(signal: Int32) {

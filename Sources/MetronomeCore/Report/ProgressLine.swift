@@ -5,13 +5,16 @@ import Synchronization
 public final class ProgressLine: @unchecked Sendable {
     private let stats: RunStats
     private let plan: RatePlan
+    /// `--web`: the plan a rate change made, for the stage's name.
+    private let commands: EngineCommands?
     private let isTerminal: Bool
     private let stop = Atomic<Bool>(false)
     private var thread: Thread?
 
-    public init(stats: RunStats, plan: RatePlan) {
+    public init(stats: RunStats, plan: RatePlan, commands: EngineCommands? = nil) {
         self.stats = stats
         self.plan = plan
+        self.commands = commands
         isTerminal = isatty(2) == 1
     }
 
@@ -53,6 +56,7 @@ public final class ProgressLine: @unchecked Sendable {
 
     func render(offered: Double, achieved: Double) -> String {
         let elapsedNs = stats[.elapsedNs]
+        let plan = commands?.currentPlan(or: plan) ?? plan
         let stage = plan.stages[min(plan.stageIndex(atNs: elapsedNs), plan.stages.count - 1)].name
         let failed = Outcome.allCases.filter { $0 != .success }.reduce(UInt64(0)) { $0 + stats.total.count($1) }
         let latency = stats.total.latency

@@ -324,7 +324,8 @@ public struct RunSummary: Sendable {
             return relative
         }
         errorMessages = stats.failures.messages
-        rawStages = stats.stages
+        // A --web run holds spare stages for rate changes that may never come: only the plan's are its.
+        rawStages = Array(stats.stages.prefix(plan.stages.count))
         rawTotal = stats.total
         secrets = stats.secrets
         startedAtUnixS = result.startedAtUnixS

@@ -17,7 +17,7 @@ public enum ArrivalProcess: Sendable, Equatable {
 /// It owns no clock: the engine asks for the next time, waits until then, and sends. Each call is
 /// O(1) amortised (the stage cursor only moves forward) and allocates nothing.
 public struct ArrivalSchedule: Sendable {
-    public let plan: RatePlan
+    public private(set) var plan: RatePlan
     public let process: ArrivalProcess
     public let shard: Shard
     /// Arrivals of the whole schedule drawn so far, this shard's and the others'.
@@ -80,5 +80,22 @@ public struct ArrivalSchedule: Sendable {
         while segments[segment].endArrivals < u { segment += 1 }
         emitted += 1
         return u
+    }
+
+    /// Swaps in a plan that agrees with the old one up to now (`RatePlan.replacingRest`) and returns
+    /// the new time of the arrival last returned by `next()` (drawn, not yet sent): its unit time u
+    /// stays, only Λ⁻¹ changes. Nil when the new plan ends before u (no more arrivals).
+    public mutating func replacePlan(_ newPlan: RatePlan) -> UInt64? {
+        plan = newPlan
+        segment = 0
+        guard !finished, emitted > 0 else { return nil }
+        let u = process == .constant ? Double(emitted) : unitTime
+        let segments = plan.segments
+        guard u <= segments[segments.count - 1].endArrivals else {
+            finished = true
+            return nil
+        }
+        while segments[segment].endArrivals < u { segment += 1 }
+        return plan.time(ofUnitArrival: u, inStage: segment)
     }
 }
