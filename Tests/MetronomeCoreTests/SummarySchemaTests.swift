@@ -24,6 +24,10 @@ private struct FillingCoder: SummaryCoder {
     mutating func tokens(_ key: String, _ value: inout TokenStats?) { keys.append(key); value = TokenStats(mean: fresh(), min: 1, max: 2) }
     mutating func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) { keys.append(key); value = [fresh(), fresh()] }
     mutating func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) { keys.append(key); value = [("timeout", 3)] }
+    mutating func string(_ key: String, _ value: inout String) { keys.append(key); value = "s\(fresh())" }
+    mutating func bool(_ key: String, _ value: inout Bool) { keys.append(key); value.toggle() }
+    mutating func integer(_ key: String, _ value: inout Int, optional: Bool) { keys.append(key); value = Int(fresh()) }
+    mutating func optionalNumber(_ key: String, _ value: inout Double?, decimals: Int) { keys.append(key); value = fresh() }
 }
 
 final class SummarySchemaTests: XCTestCase {
@@ -53,6 +57,29 @@ final class SummarySchemaTests: XCTestCase {
         for child in Mirror(reflecting: filled).children {
             XCTAssertNotEqual("\(child.value)", before[child.label!], "SecondSample.\(child.label!) is not in SecondSample.code")
         }
+    }
+
+    /// The run's own scalar members: each described once, each key once, and what the writer puts
+    /// down the reader takes back.
+    func testRunMembersRoundTrip() throws {
+        var filled = RunSummary()
+        var coder = FillingCoder()
+        try filled.codeTarget(&coder)
+        try filled.codeSchedule(&coder)
+        try filled.codeDurations(&coder)
+        try filled.codeGenerator(&coder)
+        XCTAssertEqual(Set(coder.keys).count, coder.keys.count, "a key listed twice: \(coder.keys)")
+        let text = SummaryFile.render(filled)
+        let read = try RunSummary(summaryJSON: Array(text.utf8))
+        XCTAssertEqual(SummaryFile.render(read), text)
+        XCTAssertEqual([read.target, read.address, read.workload, read.arrival], [filled.target, filled.address, filled.workload, filled.arrival])
+        XCTAssertEqual(read.seed, filled.seed)
+        XCTAssertEqual(read.maxConnections, filled.maxConnections)
+        XCTAssertEqual([read.plannedDurationS, read.ranS, read.elapsedS, read.loopCPUSeconds],
+                       [filled.plannedDurationS, filled.ranS, filled.elapsedS, filled.loopCPUSeconds])
+        XCTAssertEqual([read.interrupted, read.targetUnreachable], [true, true])
+        XCTAssertEqual(read.hostLoad, filled.hostLoad)
+        XCTAssertEqual(read.loopInvoluntarySwitches, filled.loopInvoluntarySwitches)
     }
 
     /// What the writer puts down, the reader takes back, member for member.

@@ -29,24 +29,20 @@ public enum JSONReport {
         json.beginObject("tags")
         for tag in summary.tags { json.string(tag.key, tag.value) }
         json.endObject()
-        json.string("target", summary.target)
-        json.string("address", summary.address)
-        json.string("workload", summary.workload)
-        if let closedLoop = summary.closedLoop {
-            json.string("mode", ClosedLoopMode.modeName)
-            closedLoop.write(into: &json, decimals: decimals)
+        var summary = summary
+        withUnsafeMutablePointer(to: &json) { pointer in
+            var writer = SummaryWriter(json: pointer, detail: detail)
+            try! summary.codeTarget(&writer)   // writing cannot fail
+            if let closedLoop = summary.closedLoop {
+                pointer.pointee.string("mode", ClosedLoopMode.modeName)
+                closedLoop.write(into: &pointer.pointee, decimals: decimals)
+            }
+            try! summary.codeSchedule(&writer)
+            if !summary.shard.isWhole { pointer.pointee.string("shard", summary.shard.description) }
+            if let startAt = summary.startAtUnixS { pointer.pointee.number("start_at_unix_s", startAt, decimals: 6) }
+            if !summary.mergedFrom.isEmpty { pointer.pointee.int("merged_runs", summary.mergedFrom.count) }
+            try! summary.codeDurations(&writer)
         }
-        json.string("arrival", summary.arrival)
-        json.int("seed", summary.seed)
-        if !summary.shard.isWhole { json.string("shard", summary.shard.description) }
-        if let startAt = summary.startAtUnixS { json.number("start_at_unix_s", startAt, decimals: 6) }
-        if !summary.mergedFrom.isEmpty { json.int("merged_runs", summary.mergedFrom.count) }
-        json.int("max_connections", summary.maxConnections)
-        json.number("planned_duration_s", summary.plannedDurationS, decimals: decimals)
-        json.number("ran_s", summary.ranS, decimals: decimals)
-        json.number("elapsed_s", summary.elapsedS, decimals: decimals)
-        json.bool("interrupted", summary.interrupted)
-        json.bool("target_unreachable", summary.targetUnreachable)
         if summary.isLLM {
             json.bool("stream", summary.stream)
             json.int("max_tokens", summary.maxTokens)
@@ -65,10 +61,10 @@ public enum JSONReport {
         json.beginObject("status_codes")
         for (status, count) in summary.statusCounts { json.int(String(status), count) }
         json.endObject()
-        json.number("generator_cpu_s", summary.loopCPUSeconds, decimals: decimals)
-        json.int("generator_involuntary_switches", summary.loopInvoluntarySwitches)
-        if let load = summary.hostLoad.loadAverage1m { json.number("load_average_1m", load, decimals: 2) } else { json.null("load_average_1m") }
-        json.int("cores", summary.hostLoad.cores)
+        withUnsafeMutablePointer(to: &json) { pointer in
+            var writer = SummaryWriter(json: pointer, detail: detail)
+            try! summary.codeGenerator(&writer)
+        }
         json.beginArray("stages")
         for stage in summary.stages {
             json.beginObject()

@@ -164,22 +164,27 @@ public struct SLOCheckResult: Sendable, Equatable {
     public var passed: Bool
 }
 
+/// Every member has a value before any is set, so a reader (`SummaryDecoder`) can fill it in through
+/// the same descriptions the writers use (`SummarySchema`).
 public struct RunSummary: Sendable {
-    public var target: String
-    public var address: String
-    public var workload: String
-    public var arrival: String
-    public var seed: UInt64
-    public var maxConnections: Int
-    public var plannedDurationS: Double
-    public var ranS: Double
-    public var elapsedS: Double
-    public var interrupted: Bool
-    public var stages: [PhaseSummary]
-    public var total: PhaseSummary
+    /// Nothing measured: what a reader starts from.
+    init() {}
+
+    public var target = ""
+    public var address = ""
+    public var workload = ""
+    public var arrival = ""
+    public var seed: UInt64 = 0
+    public var maxConnections = 0
+    public var plannedDurationS = 0.0
+    public var ranS = 0.0
+    public var elapsedS = 0.0
+    public var interrupted = false
+    public var stages: [PhaseSummary] = []
+    public var total = PhaseSummary(name: "total", startS: 0, endS: 0, startRate: 0, endRate: 0)
     /// The run-wide connection counters (`LiveCounter.summaryKey`), in `LiveCounter` order: the
     /// `connections` section of every report.
-    public var connectionCounters: [(key: String, count: UInt64)]
+    public var connectionCounters: [(key: String, count: UInt64)] = []
     public var connectionsOpened: UInt64 {
         get { connectionCounter(.connectionsOpened) }
         set { setConnectionCounter(.connectionsOpened, newValue) }
@@ -188,21 +193,21 @@ public struct RunSummary: Sendable {
         get { connectionCounter(.staleConnectionRetries) }
         set { setConnectionCounter(.staleConnectionRetries, newValue) }
     }
-    public var statusCounts: [(status: Int, count: UInt64)]
-    public var loopCPUSeconds: Double
+    public var statusCounts: [(status: Int, count: UInt64)] = []
+    public var loopCPUSeconds = 0.0
     /// Preemptions of the loop thread over the run, and the host's load at its end (see `GeneratorHealth`).
     public var loopInvoluntarySwitches = 0
     public var hostLoad = HostLoad()
-    public var warnings: [String]
-    public var targetUnreachable: Bool
-    public var series: [SecondSample]
-    public var failures: [FailureLog.Entry]
-    public var errorMessages: [(kind: String, status: Int, message: String, count: UInt64)]
+    public var warnings: [String] = []
+    public var targetUnreachable = false
+    public var series: [SecondSample] = []
+    public var failures: [FailureLog.Entry] = []
+    public var errorMessages: [(kind: String, status: Int, message: String, count: UInt64)] = []
     /// Monotonic ns → wall clock: the plan's zero in Unix seconds.
-    public var startedAtUnixS: Double
+    public var startedAtUnixS = 0.0
     /// (percentile, ms) points of the latency and service-time distributions, HdrHistogram's iteration.
-    public var latencyDistribution: [(percentile: Double, ms: Double)]
-    public var serviceDistribution: [(percentile: Double, ms: Double)]
+    public var latencyDistribution: [(percentile: Double, ms: Double)] = []
+    public var serviceDistribution: [(percentile: Double, ms: Double)] = []
     /// The same for TTFT (from the intended start and from the first byte sent) and ITL, streams
     /// only; empty when none were measured (and in files written before them).
     public var ttftDistribution: [(percentile: Double, ms: Double)] = []

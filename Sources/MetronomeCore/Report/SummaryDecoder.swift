@@ -21,17 +21,11 @@ extension RunSummary {
             throw SummaryDecodeError(description: "not a JSON object")
         }
         let root = JSONFields(dictionary, path: "")
-        target = try root.string("target")
-        address = try root.string("address")
-        workload = try root.string("workload")
-        arrival = try root.string("arrival")
-        seed = try root.unsigned("seed")
-        maxConnections = try root.integer("max_connections")
-        plannedDurationS = try root.number("planned_duration_s")
-        ranS = try root.number("ran_s")
-        elapsedS = try root.number("elapsed_s")
-        interrupted = try root.bool("interrupted")
-        targetUnreachable = try root.bool("target_unreachable")
+        var reader = SummaryReader(fields: root)
+        try codeTarget(&reader)
+        try codeSchedule(&reader)
+        try codeDurations(&reader)
+        try codeGenerator(&reader)
         // Files written before tags have none.
         if let tagObject = try root.optionalObject("tags") {
             tags = try tagObject.keysInFileOrder(bytes, section: "tags").map { key in (key, try tagObject.string(key)) }
@@ -55,9 +49,6 @@ extension RunSummary {
             guard let status = Int(key) else { throw statuses.fail(key, "not a status code") }
             return (status, try statuses.unsigned(key))
         }.sorted { $0.status < $1.status }
-        loopCPUSeconds = try root.number("generator_cpu_s")
-        loopInvoluntarySwitches = Int(try root.optionalNumber("generator_involuntary_switches") ?? 0)
-        hostLoad = HostLoad(loadAverage1m: try root.optionalNumber("load_average_1m"), cores: Int(try root.optionalNumber("cores") ?? 0))
         // Files written before the section: the two counters they had at the top level.
         if let section = try root.optionalObject("connections") {
             let known = LiveCounter.allCases.compactMap(\.summaryKey)

@@ -12,6 +12,11 @@ protocol SummaryCoder {
     mutating func tokens(_ key: String, _ value: inout TokenStats?) throws
     /// An array of numbers (`[]` read as missing when optional).
     mutating func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) throws
+    mutating func string(_ key: String, _ value: inout String) throws
+    mutating func bool(_ key: String, _ value: inout Bool) throws
+    mutating func integer(_ key: String, _ value: inout Int, optional: Bool) throws
+    /// A number or null (nil); a missing one reads as nil.
+    mutating func optionalNumber(_ key: String, _ value: inout Double?, decimals: Int) throws
     /// `{kind: count}` in `Outcome` order (unknown kinds last, by name, when read).
     mutating func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) throws
 }
@@ -20,6 +25,39 @@ extension SummaryCoder {
     mutating func count(_ key: String, _ value: inout UInt64) throws { try count(key, &value, optional: false) }
     mutating func number(_ key: String, _ value: inout Double, decimals: Int) throws { try number(key, &value, decimals: decimals, optional: false) }
     mutating func percentiles(_ key: String, _ value: inout Percentiles) throws { try percentiles(key, &value, optional: false) }
+}
+
+extension RunSummary {
+    /// The run's first members: what was loaded, and how (the closed loop's `mode` follows them).
+    mutating func codeTarget<Coder: SummaryCoder>(_ coder: inout Coder) throws {
+        try coder.string("target", &target)
+        try coder.string("address", &address)
+        try coder.string("workload", &workload)
+    }
+
+    /// The plan as it ran (after `mode`; the scale-out members follow `seed` in the writer).
+    mutating func codeSchedule<Coder: SummaryCoder>(_ coder: inout Coder) throws {
+        try coder.string("arrival", &arrival)
+        try coder.count("seed", &seed)
+    }
+
+    mutating func codeDurations<Coder: SummaryCoder>(_ coder: inout Coder) throws {
+        let decimals = coder.detail.decimals
+        try coder.integer("max_connections", &maxConnections, optional: false)
+        try coder.number("planned_duration_s", &plannedDurationS, decimals: decimals)
+        try coder.number("ran_s", &ranS, decimals: decimals)
+        try coder.number("elapsed_s", &elapsedS, decimals: decimals)
+        try coder.bool("interrupted", &interrupted)
+        try coder.bool("target_unreachable", &targetUnreachable)
+    }
+
+    /// What the generator warnings are judged on (`GeneratorHealth`).
+    mutating func codeGenerator<Coder: SummaryCoder>(_ coder: inout Coder) throws {
+        try coder.number("generator_cpu_s", &loopCPUSeconds, decimals: coder.detail.decimals)
+        try coder.integer("generator_involuntary_switches", &loopInvoluntarySwitches, optional: true)
+        try coder.optionalNumber("load_average_1m", &hostLoad.loadAverage1m, decimals: 2)
+        try coder.integer("cores", &hostLoad.cores, optional: true)
+    }
 }
 
 extension PhaseSummary {
@@ -116,6 +154,12 @@ struct SummaryWriter: SummaryCoder {
         for number in value { json.pointee.number(nil, number, decimals: decimals) }
         json.pointee.endArray()
     }
+    func string(_ key: String, _ value: inout String) { json.pointee.string(key, value) }
+    func bool(_ key: String, _ value: inout Bool) { json.pointee.bool(key, value) }
+    func integer(_ key: String, _ value: inout Int, optional: Bool) { json.pointee.int(key, value) }
+    func optionalNumber(_ key: String, _ value: inout Double?, decimals: Int) {
+        if let number = value { json.pointee.number(key, number, decimals: decimals) } else { json.pointee.null(key) }
+    }
     func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) {
         json.pointee.beginObject(key)
         for (kind, count) in value { json.pointee.int(kind, count) }
@@ -148,6 +192,13 @@ struct SummaryReader: SummaryCoder {
             return number
         }
     }
+    func string(_ key: String, _ value: inout String) throws { value = try fields.string(key) }
+    func bool(_ key: String, _ value: inout Bool) throws { value = try fields.bool(key) }
+    func integer(_ key: String, _ value: inout Int, optional: Bool) throws {
+        if optional && !fields.has(key) { return }
+        value = try fields.integer(key)
+    }
+    func optionalNumber(_ key: String, _ value: inout Double?, decimals: Int) throws { value = try fields.optionalNumber(key) }
     func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) throws {
         // JSON objects forget their order; errors are listed in `Outcome` order, unknown kinds last.
         let object = try fields.object(key)
