@@ -132,7 +132,8 @@ var web: WebServer?
 if let address = options.web {
     do {
         web = try WebServer(address: address, token: options.webToken, stats: load.stats, plan: load.plan, commands: load.commands,
-                            closedLoop: options.isClosedLoop, isLLM: options.workload.isOpenAI, title: "\(load.template.method) \(load.url)")
+                            closedLoop: options.isClosedLoop, isLLM: options.workload.isOpenAI, title: "\(load.template.method) \(load.url)",
+                            slo: options.slo)
     } catch {
         fail("--web \(address): cannot listen there: \(error)", code: ExitCode.usage)
     }

@@ -104,7 +104,7 @@ final class WebViewTests: XCTestCase {
     func testStatsJSONEventsAndPage() throws {
         let server = try startServer()
         defer { server.stop() }
-        let run = try BackgroundRun(target: server.port, extra: ["--rate", "20", "--duration", "6s", "--no-files"])
+        let run = try BackgroundRun(target: server.port, extra: ["--rate", "20", "--duration", "6s", "--no-files", "--slo", "p95<=10s,rps>=1000"])
         try run.waitUntilServing()
         usleep(1_200_000)
         let stats = try Self.http(run.port, "GET", "/stats.json")
@@ -122,6 +122,11 @@ final class WebViewTests: XCTestCase {
         }
         XCTAssertEqual(object["target_rps"] as? Double, 20)
         XCTAssertGreaterThan(object["scheduled"] as? Int ?? 0, 10, stats.body)
+        // The SLO turns green or red as it goes: p95 is far below 10 s, 20 requests/s far below 1,000.
+        let slo = object["slo"] as? [[String: Any]] ?? []
+        XCTAssertEqual(slo.map { $0["expression"] as? String }, ["p95<=10s", "rps>=1000"], stats.body)
+        XCTAssertEqual(slo.map { $0["passed"] as? Bool }, [true, false], stats.body)
+        XCTAssertEqual(object["slo_passed"] as? Bool, false)
 
         let events = try Self.http(run.port, "GET", "/events", readFor: 2.6)
         XCTAssertEqual(events.status, 200)
@@ -136,10 +141,12 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(page.status, 200)
         XCTAssertTrue(page.body.contains("id=\"offered\""), page.body)
         XCTAssertTrue(page.body.contains("<svg id=\"ratechart\""))
+        XCTAssertTrue(page.body.contains("<tr class=\"fail\"><td>FAIL</td><td>rps&gt;=1000</td>"), page.body)
+        XCTAssertTrue(page.body.contains("<tr class=\"pass\"><td>PASS</td><td>p95&lt;=10s</td>"), page.body)
         XCTAssertFalse(page.body.contains("src=\"http"), "no external assets")
         XCTAssertEqual(try Self.http(run.port, "GET", "/nope").status, 404)
         let result = run.finish()
-        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.status, 3, "the SLO's rps>=1000 fails at the end too: \(result.stderr)")
     }
 
     /// `POST /rate` changes the arrival rate the server sees; the change shows as stages in the

@@ -28,6 +28,8 @@ struct LiveFigures: Sendable {
     var stages: [RateStage] = []
     var report: String?
     var commandsTaken: UInt64 = 0
+    /// `--slo` judged on the run so far (every stage), a second at a time; empty without `--slo`.
+    var slo: [SLOCheckResult] = []
 }
 
 /// A chart point kept per second for the page's first HTML (the script then adds its own).
@@ -57,8 +59,12 @@ final class LiveView: @unchecked Sendable {
     /// Set by the main thread when the run ended: "done" and the report's path.
     let finished = Mutex<(done: Bool, report: String?)>((false, nil))
 
-    init(stats: RunStats, plan: RatePlan, commands: EngineCommands?, isLLM: Bool, title: String) {
+    /// The run's `--slo`, judged live on the whole run so far (the final verdict judges the holds).
+    let slo: [SLOCheck]
+
+    init(stats: RunStats, plan: RatePlan, commands: EngineCommands?, isLLM: Bool, title: String, slo: [SLOCheck] = []) {
         self.stats = stats
+        self.slo = slo
         originalPlan = plan
         self.commands = commands
         self.isLLM = isLLM
@@ -112,6 +118,11 @@ final class LiveView: @unchecked Sendable {
         f.sendLagMs = ms(total.sendLag.valuesAtPercentiles([50, 95, 99]))
         f.stages = plan.stages
         f.commandsTaken = commands?.taken ?? 0
+        if !slo.isEmpty && f.elapsedS > 0 {
+            // Relaxed reads of the loop's histograms and counters, as for every figure here.
+            f.slo = SLOJudge.judge(slo, stats: total, name: "run", durationS: min(f.elapsedS, f.durationS),
+                                   goodput: !stats.goodputLimits.isEmpty).checks
+        }
         figures = f
         history.append(LivePoint(t: f.elapsedS, target: f.targetRps, offered: f.offeredRps, achieved: f.achievedRps,
                                  p50: f.latencyMs[0], p95: f.latencyMs[1], p99: f.latencyMs[2], errors: f.errors))
@@ -166,6 +177,19 @@ final class LiveView: @unchecked Sendable {
         }
         w.endArray()
         w.int("commands_taken", f.commandsTaken)
+        w.beginArray("slo")
+        for check in f.slo {
+            w.beginObject()
+            w.string("expression", check.expression)
+            w.string("metric", check.metric)
+            w.number("measured", check.measured)
+            w.number("limit", check.limit)
+            w.string("unit", check.unit)
+            w.bool("passed", check.passed)
+            w.endObject()
+        }
+        w.endArray()
+        if f.slo.isEmpty { w.null("slo_passed") } else { w.bool("slo_passed", f.slo.allSatisfy(\.passed)) }
         if let report = f.report { w.string("report", report) } else { w.null("report") }
         w.endObject()
         return w.text

@@ -31,6 +31,9 @@ enum WebPage {
         let stages = f.stages.map { stage in
             "<tr><td>\(esc(stage.name))</td><td>\(Format.fixed(Double(stage.startNs) / 1e9, decimals: 1))–\(Format.fixed(Double(stage.startNs + stage.durationNs) / 1e9, decimals: 1)) s</td><td>\(Format.trimmed(stage.startRatePerSec, decimals: 2)) → \(Format.trimmed(stage.endRatePerSec, decimals: 2)) /s</td></tr>"
         }.joined()
+        let slo = f.slo.map { check in
+            "<tr class=\"\(check.passed ? "pass" : "fail")\"><td>\(check.passed ? "PASS" : "FAIL")</td><td>\(esc(check.expression))</td><td>\(esc(Format.fixed(check.measured, decimals: 2))) \(esc(check.unit))</td></tr>"
+        }.joined()
         let history = view.history
         let rateSeries = [history.map { ($0.t, $0.target) }, history.map { ($0.t, $0.offered) }, history.map { ($0.t, $0.achieved) }]
         let latencySeries = [history.map { ($0.t, $0.p50) }, history.map { ($0.t, $0.p95) }, history.map { ($0.t, $0.p99) }]
@@ -46,6 +49,7 @@ enum WebPage {
         table{border-collapse:collapse}th,td{text-align:left;padding:2px 8px;border-bottom:1px solid #eee}
         th{font-weight:normal;color:#555}td{font-variant-numeric:tabular-nums}
         svg{background:#fff}.legend span{margin-right:10px}
+        tr.pass td:first-child{color:#0a7d2c;font-weight:bold}tr.fail td:first-child{color:#b00020;font-weight:bold}
         #state.running{color:#0a7d2c}#state.draining{color:#b26b00}#state.done{color:#555}
         input{width:90px}#msg{margin-left:8px}
         </style></head><body>
@@ -60,6 +64,9 @@ enum WebPage {
         </div>
         <div class="card"><b>plan</b><table id="stages">\(stages)</table></div>
         """
+        if !view.slo.isEmpty {
+            out += "<div class=\"card\"><b>SLO, run so far</b><table id=\"slo\">\(slo)</table><p style=\"color:#555\">The exit code judges the hold stages at the end.</p></div>\n"
+        }
         if controls {
             out += """
             <div class="card"><b>controls</b><form id="rateform" onsubmit="return setRate()">
@@ -125,6 +132,7 @@ enum WebPage {
      set('latency',tri(d.latency_ms));set('latencyrun',tri(d.latency_run_ms));set('ttft',tri(d.ttft_ms));set('itl',tri(d.itl_ms));set('sendlag',tri(d.send_lag_ms));
      const k=Object.entries(d.errors_by_kind||{});set('errkinds',k.length?k.map(e=>e[0]+' '+e[1]).join(', '):'none');
      const tb=document.getElementById('stages');if(tb){tb.textContent='';(d.stages||[]).forEach(s=>{const r=tb.insertRow();r.insertCell().textContent=s.name;r.insertCell().textContent=s.start_s.toFixed(1)+'–'+s.end_s.toFixed(1)+' s';r.insertCell().textContent=s.start_rps+' → '+s.end_rps+' /s'})}
+     const sl=document.getElementById('slo');if(sl){sl.textContent='';(d.slo||[]).forEach(c=>{const r=sl.insertRow();r.className=c.passed?'pass':'fail';r.insertCell().textContent=c.passed?'PASS':'FAIL';r.insertCell().textContent=c.expression;r.insertCell().textContent=c.measured.toFixed(2)+' '+c.unit})}
      H.t.push(d.elapsed_s);[d.target_rps,d.offered_rps,d.achieved_rps,d.latency_ms.p50,d.latency_ms.p95,d.latency_ms.p99].forEach((v,i)=>H.s[i].push(v));
      if(H.t.length>600){H.t.shift();H.s.forEach(s=>s.shift())}
      draw('ratechart',['#999','#1f77b4','#2ca02c'],H.s.slice(0,3));draw('latchart',['#2ca02c','#ff7f0e','#d62728'],H.s.slice(3));

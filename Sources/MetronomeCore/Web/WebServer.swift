@@ -47,14 +47,14 @@ public final class WebServer: @unchecked Sendable {
 
     /// Binds at once, so that a port in use is an error before the run starts.
     public init(address: WebAddress, token: String?, stats: RunStats, plan: RatePlan, commands: EngineCommands?,
-                closedLoop: Bool, isLLM: Bool, title: String) throws {
+                closedLoop: Bool, isLLM: Bool, title: String, slo: [SLOCheck] = []) throws {
         self.address = address
         self.token = token
         self.commands = commands
         self.closedLoop = closedLoop
         listener = try Listener(host: address.host, port: address.port, backlog: 32)
         port = listener.boundPort
-        view = LiveView(stats: stats, plan: plan, commands: commands, isLLM: isLLM, title: title)
+        view = LiveView(stats: stats, plan: plan, commands: commands, isLLM: isLLM, title: title, slo: slo)
     }
 
     public var url: String { "http://\(address.host == "0.0.0.0" ? "127.0.0.1" : address.host):\(port)/" }
