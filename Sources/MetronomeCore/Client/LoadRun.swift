@@ -180,10 +180,7 @@ public struct LoadRun {
         if !options.slo.isEmpty {
             let verdict = SLOJudge.judge(options.slo, scope: options.sloScope, stats: stats, plan: finalPlan, ranS: summary.ranS,
                                          goodput: !stats.goodputLimits.isEmpty)
-            summary.sloChecks = verdict.results
-            summary.sloScope = verdict.scope
-            summary.goodputRps = verdict.goodputRps
-            summary.setStageVerdicts(verdict.stages)
+            summary.setSLO(verdict)
         }
         requestLog?.flush()
         if let log = requestLog, log.failedWrites > 0 {

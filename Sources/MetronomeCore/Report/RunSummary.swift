@@ -260,6 +260,14 @@ public struct RunSummary: Sendable {
         for (index, verdict) in zip(stages.indices, verdicts) { stages[index].slo = verdict }
     }
 
+    /// The pooled verdict and each stage's, as `SLOJudge.judge` gave them.
+    mutating func setSLO(_ verdict: SLOVerdict) {
+        sloChecks = verdict.results
+        sloScope = verdict.scope
+        goodputRps = verdict.goodputRps
+        setStageVerdicts(verdict.stages)
+    }
+
     public func connectionCounter(_ counter: LiveCounter) -> UInt64 {
         connectionCounters.first { $0.key == counter.summaryKey }?.count ?? 0
     }

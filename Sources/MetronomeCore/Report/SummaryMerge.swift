@@ -249,10 +249,7 @@ public enum SummaryMerge {
         do { checks = try SLOParser.parse(text) } catch { throw MergeError(description: "the runs' --slo '\(text)' no longer parses: \(error)") }
         let scope = inputs[0].summary.config.first { $0.key == "slo_scope" }?.value ?? "hold"
         let verdict = SLOJudge.judge(checks, scope: scope, stats: stats, plan: plan, ranS: merged.ranS, goodput: !GoodputLimits(checks).isEmpty)
-        merged.sloChecks = verdict.results
-        merged.sloScope = verdict.scope
-        merged.goodputRps = verdict.goodputRps
-        merged.setStageVerdicts(verdict.stages)
+        merged.setSLO(verdict)
     }
 
     /// Requested prompt lengths pooled from each run's mean and SD (exact for the pooled mean and

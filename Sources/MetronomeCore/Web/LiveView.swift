@@ -177,18 +177,7 @@ final class LiveView: @unchecked Sendable {
         }
         w.endArray()
         w.int("commands_taken", f.commandsTaken)
-        w.beginArray("slo")
-        for check in f.slo {
-            w.beginObject()
-            w.string("expression", check.expression)
-            w.string("metric", check.metric)
-            w.number("measured", check.measured)
-            w.number("limit", check.limit)
-            w.string("unit", check.unit)
-            w.bool("passed", check.passed)
-            w.endObject()
-        }
-        w.endArray()
+        JSONReport.sloChecks(f.slo, into: &w, decimals: 3, named: "slo")
         if f.slo.isEmpty { w.null("slo_passed") } else { w.bool("slo_passed", f.slo.allSatisfy(\.passed)) }
         if let report = f.report { w.string("report", report) } else { w.null("report") }
         w.endObject()
