@@ -49,7 +49,8 @@ final class ShardScheduleTests: XCTestCase {
         for (extra, flag) in [(["--start-at", "soon"], "--start-at"), (["--start-at", "1764571200000"], "--start-at"),
                               (["--processes", "0"], "--processes"), (["--processes", "2", "--shard", "0/2"], "--processes"),
                               (["--shard", "0/2", "--concurrency", "2"], "--shard"),
-                              (["--processes", "2", "--request-log", "/tmp/x.jsonl"], "--processes")] {
+                              (["--processes", "2", "--request-log", "/tmp/x.jsonl"], "--processes"),
+                              (["--processes", "2", "--web", "8089"], "--processes")] {
             XCTAssertThrowsError(try OptionTable.parse(base.filter { !(extra.contains("--concurrency") && ($0 == "--rate" || $0 == "10")) } + extra), "\(extra)") { error in
                 XCTAssertTrue("\(error)".hasPrefix(flag), "\(extra): \(error)")
             }

@@ -14,6 +14,9 @@ extension RunOptions {
             if !options.shard.isWhole {
                 throw UsageError("--processes", "starts its own shards 0/N … N-1/N; it cannot be combined with --shard")
             }
+            if options.web != nil {
+                throw UsageError("--processes", "cannot serve one --web view from several processes (each shard would take the port); watch one shard's run with --shard I/N --web instead")
+            }
             if options.requestLogPath != nil {
                 throw UsageError("--processes", "cannot share one --request-log between processes; run the shards yourself (--shard I/N) with one log each")
             }
