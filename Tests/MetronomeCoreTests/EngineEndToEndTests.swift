@@ -4,25 +4,11 @@ import XCTest
 @testable import MetronomeCore
 
 final class EngineEndToEndTests: XCTestCase {
-    /// Runs `metronome run` options against `server` and returns the summary.
-    func run(_ arguments: [String], path: String = "/", port: UInt16) throws -> (RunSummary, RunStats) {
-        let options = try OptionTable.parse(["http://127.0.0.1:\(port)\(path)", "--workload", "http", "--quiet", "--no-files"] + arguments)
-        let load = try LoadRun(options: options)
-        let (summary, _) = try load.execute(handlesSignals: false)
-        let total = summary.total
-        // Every scheduled request ends as exactly one outcome.
-        XCTAssertEqual(total.scheduled, total.succeeded + total.failed + total.dropped + total.unfinished, "outcomes must add up")
-        return (summary, load.stats)
+    func run(_ arguments: [String], path: String = "/", port: UInt16, sendHorizonNs: UInt64? = nil) throws -> (RunSummary, RunStats) {
+        try runHTTP(arguments, path: path, port: port, sendHorizonNs: sendHorizonNs)
     }
 
-    func startServer(_ configure: (inout SimConfig) -> Void) throws -> SimServer {
-        var config = SimConfig()
-        config.port = 0
-        configure(&config)
-        let server = try SimServer.startInBackground(config: config)
-        addTeardownBlock { server.stop() }
-        return server
-    }
+    func startServer(_ configure: (inout SimConfig) -> Void) throws -> SimServer { try startLLMSim(configure) }
 
     func testAchievedRateMatchesPlanAndConnectionsAreReused() throws {
         let server = try startServer { $0.fast = true }

@@ -4,24 +4,11 @@ import XCTest
 @testable import MetronomeCore
 
 final class EngineLoopTests: XCTestCase {
-    func run(_ arguments: [String], port: UInt16, sendHorizonNs: UInt64? = nil) throws -> (RunSummary, RunStats) {
-        var options = try OptionTable.parse(["http://127.0.0.1:\(port)/", "--workload", "http", "--quiet", "--no-files"] + arguments)
-        if let sendHorizonNs { options.sendHorizonNs = sendHorizonNs }
-        let load = try LoadRun(options: options)
-        let (summary, _) = try load.execute(handlesSignals: false)
-        let total = summary.total
-        XCTAssertEqual(total.scheduled, total.succeeded + total.failed + total.dropped + total.unfinished, "outcomes must add up")
-        return (summary, load.stats)
+    func run(_ arguments: [String], path: String = "/", port: UInt16, sendHorizonNs: UInt64? = nil) throws -> (RunSummary, RunStats) {
+        try runHTTP(arguments, path: path, port: port, sendHorizonNs: sendHorizonNs)
     }
 
-    func startServer(_ configure: (inout SimConfig) -> Void) throws -> SimServer {
-        var config = SimConfig()
-        config.port = 0
-        configure(&config)
-        let server = try SimServer.startInBackground(config: config)
-        addTeardownBlock { server.stop() }
-        return server
-    }
+    func startServer(_ configure: (inout SimConfig) -> Void) throws -> SimServer { try startLLMSim(configure) }
 
     /// At 2,000 rps with a 2 ms horizon one timer wake sends four or five requests, so the loop waits
     /// in epoll well under once per request (one wake for the arrival and one for the response each:
