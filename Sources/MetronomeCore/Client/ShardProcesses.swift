@@ -83,8 +83,10 @@ public struct ShardProcesses {
         }
         let plannedS = Double((try? options.ratePlan().totalDurationNs) ?? 0) / 1e9
         let progress: ((Int) -> Void)? = quiet ? nil : { running in
-            let elapsed = max(0, wallClockSeconds() - startAt)
-            writeStandardError("\r\u{1B}[K[\(running)/\(count) shards running] \(Format.fixed(min(elapsed, plannedS), decimals: 0)) s of \(Format.fixed(plannedS, decimals: 0)) s")
+            let elapsed = wallClockSeconds() - startAt
+            let when = elapsed < 0 ? "setting up, the plan starts in \(Format.fixed(-elapsed, decimals: 0)) s"
+                : "\(Format.fixed(min(elapsed, plannedS), decimals: 0)) s of \(Format.fixed(plannedS, decimals: 0)) s"
+            writeStandardError("\r\u{1B}[K[\(running)/\(count) shards running] \(when)")
         }
         let (codes, interrupted) = Self.waitAll(children, blocked: blocked, progress: progress)
         if !quiet { writeStandardError("\r\u{1B}[K") }
