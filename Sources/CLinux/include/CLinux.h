@@ -70,4 +70,41 @@ static inline int clinux_set_affinity(int pid, const uint64_t *mask, int words) 
     return syscall(SYS_sched_setaffinity, pid, (size_t)words * 8, mask) < 0 ? -1 : 0;
 }
 
+// OpenSSL's libssl (libssl.so.3, or 1.1.1), loaded at run time with dlopen: no headers, no -lssl, no
+// build dependency. The prototypes of the calls used, as function pointer types for dlsym's results.
+// Every object (SSL_CTX, SSL, SSL_SESSION, X509_VERIFY_PARAM) is opaque here: void *.
+typedef const void *(*clinux_tls_method_fn)(void);
+typedef void *(*clinux_tls_ctx_new_fn)(const void *method);
+typedef void (*clinux_tls_free_fn)(void *object);
+typedef long (*clinux_tls_ctrl_fn)(void *object, int command, long larg, void *parg);
+// SSL_CTX_set_options: uint64_t in 3.x, unsigned long in 1.1.1; the same register on LP64.
+typedef uint64_t (*clinux_tls_ctx_set_options_fn)(void *ctx, uint64_t options);
+typedef int (*clinux_tls_ctx_call_fn)(void *ctx);
+typedef int (*clinux_tls_ctx_load_verify_fn)(void *ctx, const char *file, const char *directory);
+typedef void (*clinux_tls_ctx_set_verify_fn)(void *ctx, int mode, void *callback);
+typedef int (*clinux_tls_ctx_set_alpn_fn)(void *ctx, const unsigned char *protocols, unsigned int length);
+typedef int (*clinux_tls_ctx_use_file_fn)(void *ctx, const char *file, int type);
+typedef int (*clinux_tls_ctx_use_chain_fn)(void *ctx, const char *file);
+typedef void *(*clinux_tls_new_fn)(void *ctx);
+typedef int (*clinux_tls_set_fd_fn)(void *ssl, int fd);
+typedef void (*clinux_tls_set_state_fn)(void *ssl);
+typedef int (*clinux_tls_call_fn)(void *ssl);
+typedef int (*clinux_tls_read_fn)(void *ssl, void *buffer, int count);
+typedef int (*clinux_tls_write_fn)(void *ssl, const void *buffer, int count);
+typedef int (*clinux_tls_get_error_fn)(const void *ssl, int result);
+typedef int (*clinux_tls_set1_host_fn)(void *ssl, const char *host);
+typedef int (*clinux_tls_set_session_fn)(void *ssl, void *session);
+typedef void *(*clinux_tls_get1_session_fn)(void *ssl);
+typedef int (*clinux_tls_session_call_fn)(const void *session);
+typedef long (*clinux_tls_get_verify_result_fn)(const void *ssl);
+typedef const char *(*clinux_tls_verify_error_string_fn)(long code);
+typedef unsigned long (*clinux_tls_err_get_fn)(void);
+typedef void (*clinux_tls_err_string_fn)(unsigned long error, char *buffer, size_t length);
+typedef void (*clinux_tls_err_clear_fn)(void);
+typedef const char *(*clinux_tls_get_version_fn)(const void *ssl);
+typedef void *(*clinux_tls_get0_param_fn)(void *ssl);
+typedef int (*clinux_tls_param_set1_ip_fn)(void *param, const char *address);
+typedef const char *(*clinux_tls_version_text_fn)(int type);
+typedef int (*clinux_tls_pending_fn)(const void *ssl);
+
 #endif
