@@ -20,6 +20,10 @@ struct ConnectionSlot {
     /// An event carried the peer's FIN (EPOLLRDHUP/EPOLLHUP): read on to the end of file, and never
     /// put the connection back to idle.
     var peerClosed = false
+    /// https://: connected, TLS handshake under way (state `.connecting`, in the connecting list).
+    var handshaking = false
+    /// https://: this connection's session was offered for resumption (once, after its first answer).
+    var tlsSessionTaken = false
     var stage: Int32 = 0
     var prev: Int32 = -1
     var next: Int32 = -1
@@ -33,6 +37,10 @@ struct ConnectionSlot {
     /// list got the same timeout added to a monotonic clock.
     var deadlineNs: UInt64 = 0
     var sequence: UInt64 = 0
+    /// https://: OpenSSL's connection over `fd`; nil for http://.
+    var tls: UnsafeMutableRawPointer? = nil
+    /// `connect` called, then (https://) the handshake begun: for the connect and TLS times.
+    var connectStartNs: UInt64 = 0
     /// The `RequestSet` entry this request sends, so a partial write continues with the same bytes.
     var entry: Int32 = 0
     var written = 0

@@ -31,6 +31,8 @@ public struct EngineConfig: Sendable {
     public var closedLoop: ClosedLoopArrivals?
     /// `--web`: the web view's commands (rate, stop), polled by the loop once a turn; nil for none.
     public var commands: EngineCommands?
+    /// https://: TLS on every connection (handshake after connect, then SSL_read/SSL_write); nil for http://.
+    public var tls: TLSClient?
 
     public init(address: SocketAddress, plan: RatePlan, process: ArrivalProcess, seed: UInt64) {
         self.address = address
@@ -56,4 +58,6 @@ public struct EngineResult: Sendable {
     public var loopInvoluntarySwitches = 0
     /// The host at the run's end.
     public var hostLoad = HostLoad()
+    /// https://: the protocol the first handshake agreed ("TLSv1.3"); nil for http:// or no handshake.
+    public var tlsVersion: String? = nil
 }

@@ -6,6 +6,8 @@ public struct LoadRun {
     public let options: RunOptions
     public let url: TargetURL
     public let address: SocketAddress
+    /// https://: the TLS settings every connection of the run uses; nil for http://.
+    public let tls: TLSClient?
     public let plan: RatePlan
     /// `--web`: the web view's commands to the loop; nil without --web.
     public let commands: EngineCommands?
@@ -65,13 +67,14 @@ public struct LoadRun {
                 throw UsageError("--request-log", "cannot write '\(path)': \(errnoDescription((error as? SystemError)?.errno ?? EIO))")
             }
         }
+        tls = try LoadRun.makeTLSClient(url: url, options: options)
         address = try SocketAddress.resolve(host: url.host, port: url.port, probeTimeoutNs: min(options.connectTimeoutNs, 2_000_000_000))
         var headers = options.headers
         if let key = options.apiKey { headers.append(("Authorization", "Bearer \(key)")) }
         if options.workload.isOpenAI {
             let model = try options.model ?? ModelDiscovery.firstModel(address: address, hostHeader: url.hostHeader, headers: headers,
-                                                                       timeoutNs: options.connectTimeoutNs,
-                                                                       url: "http://\(url.hostHeader)/v1/models")
+                                                                       timeoutNs: options.connectTimeoutNs, tls: tls,
+                                                                       url: "\(url.scheme)://\(url.hostHeader)/v1/models")
             let prompt: String
             if let path = options.promptFile {
                 let bytes = try readFile(path)
@@ -132,6 +135,7 @@ public struct LoadRun {
         config.closedLoop = options.closedLoopArrivals(plan: plan)
         config.shard = options.shard
         config.commands = commands
+        config.tls = tls
         return config
     }
 
@@ -159,6 +163,7 @@ public struct LoadRun {
                                  arrival: arrivalDescription, seed: options.seed, maxConnections: options.maxConnections,
                                  plan: finalPlan, stats: stats, result: result)
         summary.config = options.resolvedConfig()
+        if tls != nil { summary.tlsVerify = options.insecure ? "off" : options.caFile == nil ? "system" : "cacert" }
         summary.tags = options.tags
         summary.shard = options.shard
         if let workers = options.concurrency {

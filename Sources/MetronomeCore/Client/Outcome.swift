@@ -19,6 +19,9 @@ public enum Outcome: Int, CaseIterable, Sendable {
     case timeout
     /// Bytes that are not an HTTP/1.1 response.
     case protocolError
+    /// https://: the TLS handshake failed (certificate, name, protocol version, timeout) or TLS broke
+    /// mid-exchange (a bad record, an alert); the failures table keeps OpenSSL's reason.
+    case tlsError
     /// HTTP 200 whose event stream carried an error event.
     case streamError
     /// An event stream that ended without its terminating event.
@@ -43,6 +46,7 @@ public enum Outcome: Int, CaseIterable, Sendable {
         case .closedBeforeResponse: "closed_before_response"
         case .timeout: "timeout"
         case .protocolError: "protocol_error"
+        case .tlsError: "tls_error"
         case .streamError: "stream_error"
         case .incompleteStream: "incomplete_stream"
         case .dropped: "dropped"

@@ -88,6 +88,12 @@ public enum OptionTable {
         OptionSpec(name: "idle-timeout", value: "D", defaultText: "4s", help: "Close a keep-alive connection idle this long, before the server does (uvicorn's default is 5s); 0 keeps it open.", group: "Connections and time") { options, text throws(UsageError) in
             options.idleTimeoutNs = try duration(text, "--idle-timeout", allowZero: true)
         },
+        OptionSpec(name: "cacert", value: "FILE", defaultText: "the system's store", help: "https://: trust the CA certificates of this PEM file instead of the system's (as curl's --cacert), e.g. a private CA or a self-signed server.", group: "Connections and time") { options, text throws(UsageError) in
+            guard !text.isEmpty else { throw UsageError("--cacert", "needs a PEM file path") }
+            options.caFile = text
+        },
+        OptionSpec(name: "insecure", value: nil, defaultText: "off", help: "https://: do not check the server's certificate or name (said in the report's header).", group: "Connections and time") { options, _ in options.insecure = true },
+        OptionSpec(name: "no-tls-resume", value: nil, defaultText: "off: resume", help: "https://: every new connection makes a full TLS handshake instead of resuming the last session.", group: "Connections and time") { options, _ in options.tlsResume = false },
         OptionSpec(name: "send-horizon", value: "D", defaultText: "100us", help: "Once the rate puts an arrival in it (from 1/D per second), each wake-up also sends every request due this far ahead, timed from its send (counted in early_sends); 0 sends none early. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
             let ns = try duration(text, "--send-horizon", allowZero: true)
             guard ns <= 10_000_000 else { throw UsageError("--send-horizon", "must be at most 10ms (got '\(text)')") }

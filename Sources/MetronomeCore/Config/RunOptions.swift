@@ -43,6 +43,10 @@ public struct RunOptions: Sendable {
     public var maxConnections = 10_000
     public var maxQueue = 100_000
     public var connectTimeoutNs: UInt64 = 10_000_000_000
+    /// https:// only: `--cacert`, `--insecure`, `--no-tls-resume`.
+    public var caFile: String?
+    public var insecure = false
+    public var tlsResume = true
     public var timeoutNs: UInt64 = 120_000_000_000
     /// nil: the request timeout.
     public var drainNs: UInt64?

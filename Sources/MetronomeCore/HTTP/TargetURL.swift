@@ -1,4 +1,4 @@
-// Parses the target URL: http only, host (name, IPv4, [IPv6]), port, path and query.
+// Parses the target URL: http or https, host (name, IPv4, [IPv6]), port, path and query.
 
 public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     /// Without brackets, as getaddrinfo takes it.
@@ -7,26 +7,31 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
     /// Path and query as sent on the request line; "/" when the URL has none.
     public var target: String
     public var isIPv6Literal: Bool
+    /// `https://`: TLS over the connection (see `TLSClient`).
+    public var isTLS: Bool
 
-    /// The Host header value: brackets for IPv6 literals, port omitted when it is 80.
+    public var scheme: String { isTLS ? "https" : "http" }
+
+    /// The Host header value: brackets for IPv6 literals, port omitted when it is the scheme's (80, 443).
     public var hostHeader: String {
         let name = isIPv6Literal ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (isTLS ? 443 : 80) ? name : "\(name):\(port)"
     }
 
-    public var description: String { "http://\(hostHeader)\(target)" }
+    public var description: String { "\(scheme)://\(hostHeader)\(target)" }
 
-    public init(host: String, port: UInt16, target: String = "/", isIPv6Literal: Bool = false) {
+    public init(host: String, port: UInt16, target: String = "/", isIPv6Literal: Bool = false, isTLS: Bool = false) {
         self.host = host
         self.port = port
         self.target = target
         self.isIPv6Literal = isIPv6Literal
+        self.isTLS = isTLS
     }
 
     public init(parsing text: String) throws(TargetURLError) {
         let lower = text.lowercased()
-        if lower.hasPrefix("https://") { throw .httpsUnsupported }
-        guard lower.hasPrefix("http://") else {
+        let isTLS = lower.hasPrefix("https://")
+        guard lower.hasPrefix("http://") || isTLS else {
             if lower.contains("://") { throw .unsupportedScheme(String(text.prefix { $0 != ":" })) }
             throw .missingScheme
         }
@@ -35,7 +40,7 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
         if let bad = text.utf8.firstIndex(where: { $0 <= 0x20 || $0 >= 0x7F }) {
             throw .invalidByte(text.utf8[bad], at: text.utf8.distance(from: text.utf8.startIndex, to: bad))
         }
-        let rest = text.dropFirst("http://".count)
+        let rest = text.dropFirst(isTLS ? "https://".count : "http://".count)
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var target = String(rest[authorityEnd...])
@@ -66,19 +71,19 @@ public struct TargetURL: Sendable, Equatable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { throw .badHost }
-        var port: UInt16 = 80
+        var port: UInt16 = isTLS ? 443 : 80
         if let portText {
             guard portText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let value = UInt16(portText), value > 0 else {
                 throw .badPort(String(portText))
             }
             port = value
         }
-        self.init(host: String(host), port: port, target: target, isIPv6Literal: ipv6)
+        self.init(host: String(host), port: port, target: target, isIPv6Literal: ipv6, isTLS: isTLS)
     }
 }
 
 public enum TargetURLError: Error, Equatable, CustomStringConvertible {
-    case httpsUnsupported, missingScheme, unsupportedScheme(String), userInfoUnsupported, badHost, badPort(String), badTarget
+    case missingScheme, unsupportedScheme(String), userInfoUnsupported, badHost, badPort(String), badTarget
     /// A control byte, space, DEL or raw non-ASCII byte at this UTF-8 offset of the URL.
     case invalidByte(UInt8, at: Int)
     /// An IPv6 literal without brackets (the authority as given).
@@ -86,9 +91,8 @@ public enum TargetURLError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .httpsUnsupported: "https:// is not supported yet; use http:// (put a TLS-terminating proxy in front if needed)"
-        case .missingScheme: "the URL must start with http:// (for example http://127.0.0.1:8000)"
-        case .unsupportedScheme(let scheme): "unsupported scheme '\(scheme)'; only http:// is supported"
+        case .missingScheme: "the URL must start with http:// or https:// (for example http://127.0.0.1:8000)"
+        case .unsupportedScheme(let scheme): "unsupported scheme '\(scheme)'; only http:// and https:// are supported"
         case .userInfoUnsupported: "user:password@ in the URL is not supported; use --header 'Authorization: …'"
         case .badHost: "the URL has no valid host"
         case .badPort(let text): "'\(text)' is not a port (1-65535)"

@@ -36,6 +36,17 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private static var checkIdleAfterNs: UInt64 { 250_000_000 }
     private static var digitsStride: Int { RequestTemplate.maxSequenceWidth }
 
+    /// https://: OpenSSL's calls and the run's TLS settings (nil for http://), the session new
+    /// connections resume, and the buffer a request's bytes are gathered into for `SSL_write` (one
+    /// TLS record: a request of several vectors goes out as one record, not one per vector).
+    private let tls: TLSClient?
+    private let tlsLibrary: TLSLibrary?
+    private var tlsSession: UnsafeMutableRawPointer? = nil
+    /// The protocol of the first handshake ("TLSv1.3"), a static string of OpenSSL's.
+    private var tlsVersion: UnsafePointer<CChar>? = nil
+    private let tlsWriteBuffer: UnsafeMutableRawPointer?
+    private static var tlsWriteBufferSize: Int { 16 * 1024 }
+
     private var free = SlotList()
     /// Slots 0..<preparedSlots are initialised (see takeSlot); the rest of the cap is only reserved.
     private var preparedSlots = 0
@@ -95,6 +106,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         digits = .allocate(capacity: config.maxConnections * Self.digitsStride)
         iovecs = .allocate(capacity: 3)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
+        tls = config.tls
+        tlsLibrary = config.tls?.library
+        tlsWriteBuffer = config.tls == nil ? nil : .allocate(byteCount: Self.tlsWriteBufferSize, alignment: 64)
         queue = RequestQueue(capacity: config.maxQueue)
         ready = ReadyList(slots: config.maxConnections)
     }
@@ -136,6 +150,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             waitForEvents()
         }
         let endNs = monotonicNs()
+        let tlsVersionText = tlsVersion.map { String(cString: $0) }
         publishLoopFigures()
         // A signal that came as the loop ended still means the run was cut short.
         if interruptedBy == nil && config.handlesSignals, let signal = poller.takeSignal() { interruptedBy = signal }
@@ -146,7 +161,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                             interruptedBySignal: interruptedBy, loopCPUSeconds: threadCPUSeconds() - cpuStart.cpuSeconds,
                             startedAtUnixS: startedAtUnixS,
                             loopInvoluntarySwitches: ThreadUsage.current().since(cpuStart).involuntarySwitches,
-                            hostLoad: HostLoad.current())
+                            hostLoad: HostLoad.current(), tlsVersion: tlsVersionText)
     }
 
     // MARK: Schedule
@@ -201,7 +216,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         if idle.head >= 0 && slab.slots[Int(idle.head)].deadlineNs <= now { expireIdle(now) }
         while let index = slab.popBack(&idle) {
             let slot = slab.slots + Int(index)
-            if now &- slot.pointee.idleSinceNs >= Self.checkIdleAfterNs && idleConnectionIsSpent(slot.pointee.fd) {
+            if now &- slot.pointee.idleSinceNs >= Self.checkIdleAfterNs && idleConnectionIsSpent(slot) {
                 closeSlot(index)
                 stats.live.add(LiveCounter.idleClosedByServer.rawValue)
                 continue
@@ -288,6 +303,9 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slot.pointee.fd = fd
         slot.pointee.reused = false
         slot.pointee.peerClosed = false
+        slot.pointee.handshaking = false
+        slot.pointee.tlsSessionTaken = false
+        slot.pointee.connectStartNs = now
         let token = UInt64(slot.pointee.generation) << 32 | UInt64(UInt32(index))
         let registerError = poller.register(fd, events: Poller.socketEvents, token: token)
         if registerError != 0 {
@@ -304,7 +322,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.live.add(LiveCounter.openConnections.rawValue)
         stats.live.add(LiveCounter.connectionsOpened.rawValue)
         if case .connected = result {
-            becomeIdle(index, now: now)
+            connectionEstablished(index, now: now)
         } else {
             slot.pointee.state = .connecting
             slot.pointee.deadlineNs = now &+ config.connectTimeoutNs
@@ -353,7 +371,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             failQueuedConnect(errno: code, now: now)
             return
         }
-        if readable {
+        if readable && tls == nil {
             // The server spoke before it was asked: those bytes are no answer to the next request.
             switch readSome(slot.pointee.fd, readBuffer, Self.readBufferSize) {
             case .wouldBlock:
@@ -368,7 +386,85 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 return
             }
         }
-        becomeIdle(index, now: now)
+        connectionEstablished(index, now: now)
+    }
+
+    /// TCP is up: the connection is ready for a request, or (https://) its TLS handshake begins,
+    /// bounded by --connect-timeout again.
+    private mutating func connectionEstablished(_ index: Int32, now: UInt64) {
+        let slot = slab.slots + Int(index)
+        _ = stats.connectTime.record(now &- slot.pointee.connectStartNs)
+        guard let tls else {
+            becomeIdle(index, now: now)
+            return
+        }
+        guard let connection = tls.connection(fd: slot.pointee.fd, resuming: tlsSession) else {
+            closeSlot(index)
+            tlsHandshakeFailed("OpenSSL could not make a TLS connection (out of memory)")
+            return
+        }
+        slot.pointee.tls = connection
+        slot.pointee.handshaking = true
+        slot.pointee.state = .connecting
+        slot.pointee.connectStartNs = now
+        slot.pointee.deadlineNs = now &+ config.connectTimeoutNs
+        slab.pushBack(index, to: &connecting)
+        continueHandshake(index, now: now)
+    }
+
+    /// One step of the handshake; edge-triggered EPOLLIN/EPOLLOUT bring the next.
+    private mutating func continueHandshake(_ index: Int32, now: UInt64) {
+        let slot = slab.slots + Int(index)
+        guard let library = tlsLibrary, let connection = slot.pointee.tls else { return }
+        switch library.handshakeStep(connection) {
+        case .wantRead, .wantWrite:
+            return
+        case .done:
+            slab.remove(index, from: &connecting)
+            slot.pointee.handshaking = false
+            _ = stats.tlsHandshakeTime.record(now &- slot.pointee.connectStartNs)
+            stats.live.add(LiveCounter.tlsHandshakes.rawValue)
+            if library.sessionReused(connection) == 1 { stats.live.add(LiveCounter.tlsResumed.rawValue) }
+            if tlsVersion == nil { tlsVersion = library.getVersion(connection) }
+            becomeIdle(index, now: now)
+        case .failed(let reason):
+            slab.remove(index, from: &connecting)
+            closeSlot(index)
+            tlsHandshakeFailed(reason)
+        }
+    }
+
+    /// Counted whether or not a request waits for the connection; the request at the queue's head,
+    /// if any, ends as `tls_error`, and the reason goes to the failures table.
+    @inline(never)
+    private mutating func tlsHandshakeFailed(_ reason: String) {
+        stats.live.add(LiveCounter.tlsHandshakeFailures.rawValue)
+        noteTLSReason(reason)
+        failQueued(.tlsError)
+    }
+
+    @inline(never)
+    private func noteTLSReason(_ reason: String) {
+        var text = reason
+        text.withUTF8 { stats.failures.noteMessage(.tlsError, status: 0, message: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A TLS error on a connection carrying a request: OpenSSL's reason, from its error queue.
+    @inline(never)
+    private mutating func tlsBroke(_ index: Int32) {
+        noteTLSReason(tlsLibrary?.takeErrorText().map { "TLS: " + TLSLibrary.shortReason($0) } ?? "TLS error")
+        endBusy(index, outcome: .tlsError, close: true)
+    }
+
+    /// Once a connection's first answer is read (a TLS 1.3 ticket comes after the handshake), its
+    /// session becomes the one new connections resume.
+    @inline(never)
+    private mutating func takeTLSSession(_ index: Int32) {
+        let slot = slab.slots + Int(index)
+        slot.pointee.tlsSessionTaken = true
+        guard let tls, let connection = slot.pointee.tls, let session = tls.resumableSession(of: connection) else { return }
+        if let old = tlsSession { tls.library.sessionFree(old) }
+        tlsSession = session
     }
 
     /// A connection ready for a request takes the oldest waiting one, or joins the idle stack
@@ -384,8 +480,15 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
     }
 
-    private mutating func closeSlot(_ index: Int32) {
+    /// `notify`: a healthy idle https:// connection says close_notify first (one write, no wait).
+    private mutating func closeSlot(_ index: Int32, notify: Bool = false) {
         let slot = slab.slots + Int(index)
+        if let connection = slot.pointee.tls, let library = tlsLibrary {
+            if notify { library.closeQuietly(connection) }
+            library.free(connection)
+            slot.pointee.tls = nil
+            slot.pointee.handshaking = false
+        }
         closeDescriptor(slot.pointee.fd)
         slot.pointee.fd = -1
         slot.pointee.state = .free
@@ -445,19 +548,54 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let total = requests.count(of: slot.pointee.entry)
         while slot.pointee.written < total {
             let count = requests.vectors(slot.pointee.entry, from: slot.pointee.written, digits: field, into: iovecs)
-            switch writeSome(slot.pointee.fd, iovecs, count) {
+            let result = if let connection = slot.pointee.tls {
+                tlsLibrary.unsafelyUnwrapped.writeSome(connection, tlsWriteBuffer.unsafelyUnwrapped, gatherForTLS(count))
+            } else {
+                writeSome(slot.pointee.fd, iovecs, count)
+            }
+            switch result {
             case .bytes(let n):
                 slot.pointee.written += n
             case .wouldBlock, .endOfFile:
                 return // EPOLLOUT (edge-triggered, registered once) resumes the write.
-            case .failed:
+            case .failed(let code):
                 // Nothing of this request went out on a reused connection: the server never had it.
                 if slot.pointee.reused && slot.pointee.written == 0 && replay(index, now: now) { return }
+                if code == TLSLibrary.protocolFailure {
+                    tlsBroke(index)
+                    return
+                }
                 endBusy(index, outcome: .reset, close: true)
                 openConnectionsForQueue(now: now)
                 return
             }
         }
+    }
+
+    /// Copies the request bytes of `iovecs` (up to one TLS record) into the TLS write buffer. A retry
+    /// after `wouldBlock` copies the same bytes again: `written` has not moved.
+    @inline(__always)
+    private func gatherForTLS(_ count: Int32) -> Int {
+        let buffer = tlsWriteBuffer.unsafelyUnwrapped
+        var length = 0
+        for position in 0..<Int(count) where length < Self.tlsWriteBufferSize {
+            let take = min(iovecs[position].iov_len, Self.tlsWriteBufferSize - length)
+            (buffer + length).copyMemory(from: iovecs[position].iov_base, byteCount: take)
+            length += take
+        }
+        return length
+    }
+
+    /// `read`, or for https:// `SSL_read`; a close without close_notify is counted, then read as the end.
+    @inline(__always)
+    private func receive(_ slot: UnsafeMutablePointer<ConnectionSlot>) -> IOResult {
+        guard let connection = slot.pointee.tls else { return readSome(slot.pointee.fd, readBuffer, Self.readBufferSize) }
+        let result = tlsLibrary.unsafelyUnwrapped.readSome(connection, readBuffer, Self.readBufferSize)
+        if case .failed(TLSLibrary.closedWithoutNotify) = result {
+            stats.live.add(LiveCounter.tlsClosedWithoutNotify.rawValue)
+            return .endOfFile
+        }
+        return result
     }
 
     /// After the peer's FIN (`slot.peerClosed`) no further edge comes, so a short read is not the end:
@@ -468,7 +606,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         while true {
             if reads == Self.readsPerEvent && deferRead(index) { return }
             reads += 1
-            let result = readSome(slot.pointee.fd, readBuffer, Self.readBufferSize)
+            let result = receive(slot)
             let now = monotonicNs()
             switch result {
             case .bytes(let n):
@@ -478,7 +616,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 switch step {
                 case .needMore:
                     // A short read drained the socket; edge-triggered epoll reports the next bytes.
-                    if n < Self.readBufferSize && !slot.pointee.peerClosed { return }
+                    // Not so for TLS: SSL_read returns one record (16 KiB at most) at a time.
+                    if n < Self.readBufferSize && !slot.pointee.peerClosed && slot.pointee.tls == nil { return }
                 case .complete(let consumed):
                     let reusable = parsers[Int(index)].keepAlive && consumed == n
                         && slot.pointee.written == requests.count(of: slot.pointee.entry) && !slot.pointee.peerClosed
@@ -498,8 +637,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                     closedUnderRequest(index, now: now)
                 }
                 return
-            case .failed:
-                endBusy(index, outcome: .reset, close: true)
+            case .failed(let code):
+                if code == TLSLibrary.protocolFailure { tlsBroke(index) } else { endBusy(index, outcome: .reset, close: true) }
                 openConnectionsForQueue(now: now)
                 return
             }
@@ -538,6 +677,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.add(.responseBodyBytes, stage: stage, UInt64(parsers[Int(index)].bodyBytes))
         stats.statusCounts.add(min(max(status, 0), RunStats.statusCodeCount - 1))
         pacing.noteService(now &- slot.pointee.sentNs, atNs: now)
+        if slot.pointee.tls != nil && !slot.pointee.tlsSessionTaken { takeTLSSession(index) }
         var outcome = Outcome.httpError
         if status >= 200 && status < 300 {
             outcome = scanners[Int(index)].finishSuccess(nowNs: now)
@@ -605,9 +745,14 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private mutating func expireTimeouts(_ now: UInt64) {
         while connecting.head >= 0 && slab.slots[Int(connecting.head)].deadlineNs <= now {
             let index = connecting.head
+            let handshaking = slab.slots[Int(index)].handshaking
             slab.remove(index, from: &connecting)
             closeSlot(index)
-            failQueuedConnect(errno: ETIMEDOUT, now: now)
+            if handshaking {
+                tlsHandshakeFailed("no TLS handshake within --connect-timeout")
+            } else {
+                failQueuedConnect(errno: ETIMEDOUT, now: now)
+            }
         }
         while busy.head >= 0 && slab.slots[Int(busy.head)].deadlineNs <= now {
             endBusy(busy.head, outcome: .timeout, close: true)
@@ -621,7 +766,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         while idle.head >= 0 && slab.slots[Int(idle.head)].deadlineNs <= now {
             let index = idle.head
             slab.remove(index, from: &idle)
-            closeSlot(index)
+            closeSlot(index, notify: true)
             stats.live.add(LiveCounter.idleClosedByClient.rawValue)
         }
     }
@@ -670,7 +815,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         case .free:
             return
         case .connecting:
-            connectFinished(index, now: monotonicNs(), readable: event.hasInput)
+            if slot.pointee.handshaking {
+                continueHandshake(index, now: monotonicNs())
+            } else {
+                connectFinished(index, now: monotonicNs(), readable: event.hasInput)
+            }
         case .busy:
             if event.isPeerClosed { slot.pointee.peerClosed = true }
             if event.isWritable && slot.pointee.written < requests.count(of: slot.pointee.entry) && !event.isError {
@@ -685,10 +834,20 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
     }
 
+    /// Whether an idle connection can no longer carry a request (`idleConnectionIsSpent`); over
+    /// https:// waiting bytes may be a session ticket, which one `SSL_read` takes in.
+    private func idleConnectionIsSpent(_ slot: UnsafeMutablePointer<ConnectionSlot>) -> Bool {
+        guard MetronomeCore.idleConnectionIsSpent(slot.pointee.fd) else { return false }
+        guard slot.pointee.tls != nil else { return true }
+        if case .wouldBlock = receive(slot) { return false }
+        return true
+    }
+
     /// An idle connection became readable: the server closed it (keep-alive timeout) or sent bytes
     /// nobody asked for. Either way it cannot carry a request any more.
+    /// For https:// the bytes may be TLS's own (a session ticket), read and kept by OpenSSL.
     private mutating func checkIdle(_ index: Int32) {
-        let result = readSome(slab.slots[Int(index)].fd, readBuffer, Self.readBufferSize)
+        let result = receive(slab.slots + Int(index))
         if case .wouldBlock = result { return }
         slab.remove(index, from: &idle)
         closeSlot(index)
@@ -760,8 +919,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
 
     private func releaseEverything() {
         for index in 0..<preparedSlots where slab.slots[index].fd >= 0 {
+            if let connection = slab.slots[index].tls { tlsLibrary?.free(connection) }
             closeDescriptor(slab.slots[index].fd)
         }
+        if let tlsSession { tlsLibrary?.sessionFree(tlsSession) }
+        tlsWriteBuffer?.deallocate()
         stats.live.set(LiveCounter.openConnections.rawValue, 0)
         stats.live.set(LiveCounter.inFlight.rawValue, 0)
         stats.live.set(LiveCounter.queued.rawValue, 0)

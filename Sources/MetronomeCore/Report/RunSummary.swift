@@ -198,6 +198,13 @@ public struct RunSummary: Sendable {
     /// Preemptions of the loop thread over the run, and the host's load at its end (see `GeneratorHealth`).
     public var loopInvoluntarySwitches = 0
     public var hostLoad = HostLoad()
+    /// TCP connect times of the run's connections, and for https:// the TLS handshake after each.
+    public var connectTime = Percentiles()
+    public var tlsHandshakeTime = Percentiles()
+    /// https://: the protocol agreed ("TLSv1.3") and how the certificate was checked (`TLSVerify`);
+    /// empty for http://.
+    public var tlsVersion = ""
+    public var tlsVerify = ""
     public var warnings: [String] = []
     public var targetUnreachable = false
     public var series: [SecondSample] = []
@@ -325,6 +332,9 @@ public struct RunSummary: Sendable {
         loopCPUSeconds = result.loopCPUSeconds
         loopInvoluntarySwitches = result.loopInvoluntarySwitches
         hostLoad = result.hostLoad
+        connectTime = Percentiles(stats.connectTime)
+        tlsHandshakeTime = Percentiles(stats.tlsHandshakeTime)
+        tlsVersion = result.tlsVersion ?? ""
         series = stats.series.samples
         // Successes by intended second are complete only now: a request may succeed seconds after its second closed.
         for (index, count) in stats.series.succeededByIntendedSecond().enumerated() { series[index].succeededByIntended = count }

@@ -12,7 +12,8 @@ protocol SummaryCoder {
     mutating func tokens(_ key: String, _ value: inout TokenStats?) throws
     /// An array of numbers (`[]` read as missing when optional).
     mutating func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) throws
-    mutating func string(_ key: String, _ value: inout String) throws
+    /// Optional strings are left out when empty, and read as empty when missing.
+    mutating func string(_ key: String, _ value: inout String, optional: Bool) throws
     mutating func bool(_ key: String, _ value: inout Bool) throws
     mutating func integer(_ key: String, _ value: inout Int, optional: Bool) throws
     /// A number or null (nil); a missing one reads as nil.
@@ -25,6 +26,7 @@ extension SummaryCoder {
     mutating func count(_ key: String, _ value: inout UInt64) throws { try count(key, &value, optional: false) }
     mutating func number(_ key: String, _ value: inout Double, decimals: Int) throws { try number(key, &value, decimals: decimals, optional: false) }
     mutating func percentiles(_ key: String, _ value: inout Percentiles) throws { try percentiles(key, &value, optional: false) }
+    mutating func string(_ key: String, _ value: inout String) throws { try string(key, &value, optional: false) }
 }
 
 extension RunSummary {
@@ -57,6 +59,11 @@ extension RunSummary {
         try coder.integer("generator_involuntary_switches", &loopInvoluntarySwitches, optional: true)
         try coder.optionalNumber("load_average_1m", &hostLoad.loadAverage1m, decimals: 2)
         try coder.integer("cores", &hostLoad.cores, optional: true)
+        // Files written before connect times were measured have none.
+        try coder.percentiles("connect_ms", &connectTime, optional: true)
+        try coder.string("tls_version", &tlsVersion, optional: true)
+        try coder.string("tls_verify", &tlsVerify, optional: true)
+        if !tlsVerify.isEmpty || coder is SummaryReader { try coder.percentiles("tls_handshake_ms", &tlsHandshakeTime, optional: true) }
     }
 }
 
@@ -154,7 +161,9 @@ struct SummaryWriter: SummaryCoder {
         for number in value { json.pointee.number(nil, number, decimals: decimals) }
         json.pointee.endArray()
     }
-    func string(_ key: String, _ value: inout String) { json.pointee.string(key, value) }
+    func string(_ key: String, _ value: inout String, optional: Bool) {
+        if !optional || !value.isEmpty { json.pointee.string(key, value) }
+    }
     func bool(_ key: String, _ value: inout Bool) { json.pointee.bool(key, value) }
     func integer(_ key: String, _ value: inout Int, optional: Bool) { json.pointee.int(key, value) }
     func optionalNumber(_ key: String, _ value: inout Double?, decimals: Int) {
@@ -192,7 +201,10 @@ struct SummaryReader: SummaryCoder {
             return number
         }
     }
-    func string(_ key: String, _ value: inout String) throws { value = try fields.string(key) }
+    func string(_ key: String, _ value: inout String, optional: Bool) throws {
+        if optional && !fields.has(key) { return }
+        value = try fields.string(key)
+    }
     func bool(_ key: String, _ value: inout Bool) throws { value = try fields.bool(key) }
     func integer(_ key: String, _ value: inout Int, optional: Bool) throws {
         if optional && !fields.has(key) { return }

@@ -14,7 +14,13 @@ public enum TextReport {
         if summary.interrupted { ran += " · INTERRUPTED" }
         ran += " · \(summary.connectionsOpened) connections opened · generator CPU \(Format.fixed(summary.loopCPUSeconds, decimals: 2)) s"
         out += ran + "\n"
-        out += "Connections: " + connectionsLine(summary) + "\n\n"
+        out += "Connections: " + connectionsLine(summary)
+        if summary.connectTime.count > 0 {
+            out += " · connect p50 \(Format.fixed(summary.connectTime.p50, decimals: 3)) ms, p95 \(Format.fixed(summary.connectTime.p95, decimals: 3)) ms"
+        }
+        out += "\n"
+        if let tls = tlsLine(summary) { out += tls + "\n" }
+        out += "\n"
 
         let phases = summary.stages.count > 1 ? summary.stages + [summary.total] : [summary.total]
         let nameWidth = max(8, phases.map(\.name.count).max() ?? 0) + 2
@@ -44,6 +50,11 @@ public enum TextReport {
             for (kind, count) in summary.total.errors {
                 out += "  " + Format.padRight(kind, 20) + Format.padLeft(String(count), 10) + "\n"
             }
+            // A TLS failure is the generator's setting as often as the server's fault: say why, and how to change it.
+            for message in summary.errorMessages where message.kind == Outcome.tlsError.key {
+                out += "  tls_error × \(message.count): \(message.message)"
+                out += message.message.hasPrefix("certificate verify failed") ? " (see --cacert, --insecure)\n" : "\n"
+            }
             let failing = summary.statusCounts.filter { $0.status < 200 || $0.status >= 300 }
             if !failing.isEmpty {
                 out += "  HTTP status: " + failing.map { "\($0.status) × \($0.count)" }.joined(separator: ", ") + "\n"
@@ -66,6 +77,27 @@ public enum TextReport {
         return summary.connectionCounters
             .filter { $0.key == openedKey || ($0.count > 0 && $0.key != LiveCounter.generatorLimitErrno.summaryKey) }
             .map { "\($0.count) " + String($0.key.map { $0 == "_" ? " " : $0 }) }.joined(separator: " · ")
+    }
+
+    /// https:// runs: the protocol, how the server's certificate was checked (loudly when it was
+    /// not), and the handshake's times, which count in latency (a request waiting for a new
+    /// connection) but never in service time.
+    static func tlsLine(_ summary: RunSummary) -> String? {
+        guard !summary.tlsVerify.isEmpty else { return nil }
+        var line = "TLS: " + (summary.tlsVersion.isEmpty ? "no handshake succeeded" : summary.tlsVersion) + " · " + tlsVerifyText(summary.tlsVerify)
+        if summary.tlsHandshakeTime.count > 0 {
+            line += " · handshake p50 \(Format.fixed(summary.tlsHandshakeTime.p50, decimals: 3)) ms, p95 \(Format.fixed(summary.tlsHandshakeTime.p95, decimals: 3)) ms"
+                + " (after connect; in latency, not in service time)"
+        }
+        return line
+    }
+
+    static func tlsVerifyText(_ verify: String) -> String {
+        switch verify {
+        case "off": "!! CERTIFICATE NOT CHECKED (--insecure): the server was not authenticated"
+        case "cacert": "certificate checked against --cacert"
+        default: "certificate checked against the system's store"
+        }
     }
 
     static func sloSection(_ summary: RunSummary) -> String {

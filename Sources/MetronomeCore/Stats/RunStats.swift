@@ -51,6 +51,12 @@ public final class RunStats: @unchecked Sendable {
     @inline(__always)
     public subscript(counter: LiveCounter) -> UInt64 { live[counter.rawValue] }
 
+    /// Connection setup, run-wide (not per stage): TCP connect (from `connect` to writable) and, for
+    /// https://, the TLS handshake after it. A request that waited for a new connection has both in
+    /// its latency from the intended start, none in its service time.
+    public let connectTime = Histogram()
+    public let tlsHandshakeTime = Histogram()
+
     /// Per-second samples, written by the loop thread at each second boundary.
     public let series: TimeSeries
 
@@ -184,6 +190,14 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
     case poolGrowthPaced
     /// epoll waits of the loop thread (wake-ups per request = this / sent).
     case pollWaits
+    /// https://: TLS handshakes completed, and of them those that resumed an earlier session.
+    case tlsHandshakes
+    case tlsResumed
+    /// https://: handshakes that failed, whether or not a request was waiting to be charged with it.
+    case tlsHandshakeFailures
+    /// https://: connections whose server closed TCP without TLS's close_notify. The answers they
+    /// ended are counted as their framing says; only a close-delimited body could have been cut.
+    case tlsClosedWithoutNotify
 
     /// The key of a run-wide connection counter in the reports' `connections` section; nil for gauges
     /// and counters reported elsewhere. A new connection counter needs only its key here.
@@ -200,6 +214,10 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
         case .earlySends: "early_sends"
         case .sendHorizonUs: "send_horizon_us"
         case .poolGrowthPaced: "pool_growth_paced"
+        case .tlsHandshakes: "tls_handshakes"
+        case .tlsResumed: "tls_resumed"
+        case .tlsHandshakeFailures: "tls_handshake_failures"
+        case .tlsClosedWithoutNotify: "tls_closed_without_notify"
         case .inFlight, .queued, .openConnections, .saturatedValues, .elapsedNs, .pollWaits: nil
         }
     }

@@ -44,12 +44,12 @@ public struct TLSClient: @unchecked Sendable {
                 guard access(caFile, R_OK) == 0 else {
                     let reason = errnoDescription(currentErrno())
                     release()
-                    throw TLSSetupError("--cacert \(caFile): \(reason)")
+                    throw TLSSetupError("'\(caFile)': \(reason)", flag: "--cacert")
                 }
                 guard library.contextLoadVerifyLocations(context, caFile, nil) == 1 else {
                     let reason = library.takeErrorText().map { TLSLibrary.shortReason($0) } ?? "no certificate in it"
                     release()
-                    throw TLSSetupError("--cacert \(caFile): not a PEM file of CA certificates (\(reason))")
+                    throw TLSSetupError("'\(caFile)' is not a PEM file of CA certificates (\(reason))", flag: "--cacert")
                 }
             } else {
                 _ = library.contextSetDefaultVerifyPaths(context)
@@ -114,18 +114,18 @@ public struct TLSServer: @unchecked Sendable {
         for (option, file) in [("--tls-cert", certificateFile), ("--tls-key", keyFile)] where access(file, R_OK) != 0 {
             let reason = errnoDescription(currentErrno())
             library.contextFree(context)
-            throw TLSSetupError("\(option) \(file): \(reason)")
+            throw TLSSetupError("'\(file)': \(reason)", flag: option)
         }
         guard library.contextUseCertificateChainFile(context, certificateFile) == 1 else {
             let reason = library.takeErrorText().map { TLSLibrary.shortReason($0) } ?? "unreadable"
             library.contextFree(context)
-            throw TLSSetupError("--tls-cert \(certificateFile): not a PEM certificate (\(reason))")
+            throw TLSSetupError("'\(certificateFile)' is not a PEM certificate (\(reason))", flag: "--tls-cert")
         }
         guard library.contextUsePrivateKeyFile(context, keyFile, TLSConstant.filetypePEM) == 1,
               library.contextCheckPrivateKey(context) == 1 else {
             let reason = library.takeErrorText().map { TLSLibrary.shortReason($0) } ?? "unreadable"
             library.contextFree(context)
-            throw TLSSetupError("--tls-key \(keyFile): not the PEM private key of --tls-cert (\(reason))")
+            throw TLSSetupError("'\(keyFile)' is not the PEM private key of --tls-cert (\(reason))", flag: "--tls-key")
         }
         library.errorClear()
     }

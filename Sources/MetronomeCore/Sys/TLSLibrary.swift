@@ -4,8 +4,14 @@ import Glibc
 
 /// A TLS setup failure (no library, a bad certificate file): a message for the user, said before the run.
 public struct TLSSetupError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The option whose value is at fault (`--cacert`, `--tls-key`): a usage error; nil for the machine's.
+    public let flag: String?
+    public let message: String
+    public init(_ message: String, flag: String? = nil) {
+        self.flag = flag
+        self.message = message
+    }
+    public var description: String { flag.map { "\($0) \(message)" } ?? message }
 }
 
 /// libssl's functions, found once with dlopen/dlsym, so the build needs neither OpenSSL's headers

@@ -17,10 +17,10 @@ public enum ModelDiscovery {
     /// (connect, send and receive together), so a server that trickles a byte at a time cannot hold
     /// setup longer than it. `url` names the endpoint in messages.
     public static func firstModel(address: SocketAddress, hostHeader: String, headers: [(name: String, value: String)],
-                                  timeoutNs: UInt64, url: String? = nil) throws -> String {
-        let endpoint = url ?? "http://\(hostHeader)/v1/models"
+                                  timeoutNs: UInt64, tls: TLSClient? = nil, url: String? = nil) throws -> String {
+        let endpoint = url ?? "\(tls == nil ? "http" : "https")://\(hostHeader)/v1/models"
         let (status, body) = try get(path: "/v1/models", address: address, hostHeader: hostHeader, headers: headers,
-                                     timeoutNs: timeoutNs, endpoint: endpoint)
+                                     timeoutNs: timeoutNs, tls: tls, endpoint: endpoint)
         let hint = "; pass --model NAME"
         guard status == 200 else {
             throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) answered HTTP \(status)\(hint)")
@@ -35,7 +35,7 @@ public enum ModelDiscovery {
     /// One GET on a fresh non-blocking connection with `Connection: close`, read with the load
     /// path's parser. Every wait is a `poll` bounded by what is left of the one deadline.
     static func get(path: String, address: SocketAddress, hostHeader: String, headers: [(name: String, value: String)],
-                    timeoutNs: UInt64, endpoint: String, maxBytes: Int = maxResponseBytes) throws -> (status: Int, body: [UInt8]) {
+                    timeoutNs: UInt64, tls: TLSClient? = nil, endpoint: String, maxBytes: Int = maxResponseBytes) throws -> (status: Int, body: [UInt8]) {
         let deadlineNs = monotonicNs() &+ timeoutNs
         let timedOut = ModelDiscoveryError(message: "GET \(endpoint) (\(address)): no complete answer within \(Units.formatDuration(timeoutNs)) (--connect-timeout bounds the whole exchange); pass --model NAME")
         let fd: Int32
@@ -50,6 +50,25 @@ public enum ModelDiscovery {
         let connectError = pendingSocketError(fd)
         guard connectError == 0 else {
             throw ModelDiscoveryError(message: "cannot connect to \(address) to ask GET \(endpoint): \(errnoDescription(connectError)); pass --model NAME or check the URL")
+        }
+        let session = try tls.map { tls in
+            try handshake(tls, fd: fd, deadlineNs: deadlineNs, timedOut: timedOut, failure: { reason in
+                ModelDiscoveryError(message: "GET \(endpoint) (\(address)): \(reason); pass --model NAME, or see --cacert and --insecure")
+            })
+        }
+        defer { session.map { tls?.library.free($0) } }
+        func writeSome(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> IOResult {
+            guard let tls, let session else { return MetronomeCore.writeSome(fd, buffer, count) }
+            return tls.library.writeSome(session, buffer, count)
+        }
+        func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> IOResult {
+            guard let tls, let session else { return MetronomeCore.readSome(fd, buffer, count) }
+            let result = tls.library.readSome(session, buffer, count)
+            // Without close_notify the end is still the end of a `Connection: close` answer; the
+            // parser decides whether the answer was whole.
+            if case .failed(TLSLibrary.closedWithoutNotify) = result { return .endOfFile }
+            if case .failed(TLSLibrary.protocolFailure) = result { return .failed(EPROTO) }
+            return result
         }
         let request = RequestTemplate(method: "GET", target: path, hostHeader: hostHeader,
                                       headers: headers + [("Connection", "close")], body: nil)
@@ -90,6 +109,27 @@ public enum ModelDiscovery {
             case .complete: return (parser.status, sink.body)
             case .failed(let error):
                 throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)): malformed HTTP response (\(error)); pass --model NAME")
+            }
+        }
+    }
+
+    /// Drives a TLS handshake on the connected `fd` to its end within the deadline.
+    static func handshake(_ tls: TLSClient, fd: Int32, deadlineNs: UInt64, timedOut: ModelDiscoveryError,
+                          failure: (String) -> ModelDiscoveryError) throws -> UnsafeMutableRawPointer {
+        guard let session = tls.connection(fd: fd, resuming: nil) else { throw failure("OpenSSL could not make a connection") }
+        while true {
+            let ready: Bool
+            switch tls.library.handshakeStep(session) {
+            case .done: return session
+            case .wantRead: ready = wait(fd, for: Int16(POLLIN), deadlineNs: deadlineNs)
+            case .wantWrite: ready = wait(fd, for: Int16(POLLOUT), deadlineNs: deadlineNs)
+            case .failed(let reason):
+                tls.library.free(session)
+                throw failure(reason)
+            }
+            if !ready {
+                tls.library.free(session)
+                throw timedOut
             }
         }
     }
