@@ -36,7 +36,8 @@ final class CLITests: XCTestCase {
     func testBadUsageIsOneLineNamingTheFlagAndExit64() throws {
         for (arguments, flag) in [(["run", "--rate", "abc", "--duration", "1s"], "--rate"),
                                   (["run", "--rate", "1", "--duration", "soon"], "--duration"),
-                                  (["run", "https://x", "--rate", "1", "--duration", "1s"], "https://"),
+                                  (["run", "ftp://x", "--rate", "1", "--duration", "1s"], "ftp"),
+                                  (["run", "http://x", "--cacert", "ca.pem", "--rate", "1", "--duration", "1s"], "--cacert"),
                                   (["run", "--bogus"], "--bogus"), (["walk"], "walk")] {
             let result = try metronome(arguments)
             XCTAssertEqual(result.status, 64, "\(arguments)")

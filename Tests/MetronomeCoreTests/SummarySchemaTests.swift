@@ -24,7 +24,7 @@ private struct FillingCoder: SummaryCoder {
     mutating func tokens(_ key: String, _ value: inout TokenStats?) { keys.append(key); value = TokenStats(mean: fresh(), min: 1, max: 2) }
     mutating func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) { keys.append(key); value = [fresh(), fresh()] }
     mutating func outcomeCounts(_ key: String, _ value: inout [(kind: String, count: UInt64)]) { keys.append(key); value = [("timeout", 3)] }
-    mutating func string(_ key: String, _ value: inout String) { keys.append(key); value = "s\(fresh())" }
+    mutating func string(_ key: String, _ value: inout String, optional: Bool) { keys.append(key); value = "s\(fresh())" }
     mutating func bool(_ key: String, _ value: inout Bool) { keys.append(key); value.toggle() }
     mutating func integer(_ key: String, _ value: inout Int, optional: Bool) { keys.append(key); value = Int(fresh()) }
     mutating func optionalNumber(_ key: String, _ value: inout Double?, decimals: Int) { keys.append(key); value = fresh() }

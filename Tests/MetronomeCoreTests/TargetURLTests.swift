@@ -11,6 +11,10 @@ final class TargetURLTests: XCTestCase {
             ("http://[::1]", "::1", 80, "/", "[::1]"),
             ("HTTP://Example.com:81?q=1", "Example.com", 81, "/?q=1", "Example.com:81"),
             ("http://h:1/p#frag", "h", 1, "/p", "h:1"),
+            // https: port 443 unless given, and left out of the Host header when it is 443.
+            ("https://api.example.com/v1", "api.example.com", 443, "/v1", "api.example.com"),
+            ("HTTPS://[::1]:8443", "::1", 8443, "/", "[::1]:8443"),
+            ("https://h:80/", "h", 80, "/", "h:80"),
         ]
         for (text, host, port, target, hostHeader) in table {
             let url = try TargetURL(parsing: text)
@@ -18,12 +22,14 @@ final class TargetURLTests: XCTestCase {
             XCTAssertEqual(url.port, port, text)
             XCTAssertEqual(url.target, target, text)
             XCTAssertEqual(url.hostHeader, hostHeader, text)
+            XCTAssertEqual(url.isTLS, text.lowercased().hasPrefix("https://"), text)
+            XCTAssertEqual(url.description.hasPrefix("https://"), url.isTLS, text)
         }
     }
 
     func testRejectedForms() {
         let table: [(String, TargetURLError)] = [
-            ("https://x", .httpsUnsupported), ("x:80", .missingScheme), ("ftp://x", .unsupportedScheme("ftp")),
+            ("x:80", .missingScheme), ("httpx://x", .unsupportedScheme("httpx")), ("ftp://x", .unsupportedScheme("ftp")),
             ("http://u:p@x", .userInfoUnsupported), ("http://:80", .badHost), ("http://x:0", .badPort("0")),
             ("http://x:99999", .badPort("99999")), ("http://[::1", .badHost), ("http://x/a b", .invalidByte(0x20, at: 10)),
             ("http://x:+80", .badPort("+80")), ("http://x: 80", .invalidByte(0x20, at: 9)),
