@@ -230,6 +230,9 @@ extension RunOptions {
             if let expectPromptTokens { list.append(("expect_prompt_tokens", String(expectPromptTokens))) }
         }
         if let method { list.append(("method", method)) }
+        if url.lowercased().hasPrefix("https://") {
+            list += [("cacert", insecure ? "(not checked)" : caFile ?? "(system store)"), ("insecure", String(insecure)), ("tls_resume", String(tlsResume))]
+        }
         if !sloText.isEmpty { list += [("slo", sloText), ("slo_scope", sloScope)] }
         list.append(("out", outDirectory))
         if let name { list.append(("name", name)) }

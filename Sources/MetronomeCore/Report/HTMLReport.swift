@@ -75,6 +75,10 @@ public enum HTMLReport {
         fact("Requests", "\(summary.total.scheduled) scheduled · \(summary.total.succeeded) succeeded · \(fixed(summary.total.errorRate * 100, 2)) % did not succeed")
         fact("Generator", "\(summary.connectionsOpened) connections opened · \(fixed(summary.loopCPUSeconds, 2)) s CPU")
         fact("Connections", esc(TextReport.connectionsLine(summary)))
+        if let tls = TextReport.tlsLine(summary) {
+            let line = esc(String(tls.dropFirst("TLS: ".count)))
+            fact("TLS", summary.tlsVerify == "off" ? "<strong class=\"warn\">\(line)</strong>" : line)
+        }
         return out + "</dl>\n</header>\n"
     }
 
@@ -85,7 +89,7 @@ public enum HTMLReport {
     static let keysNotInSettings: Set<String> = [
         "url", "rate", "ramp", "duration", "stages", "start_rate", "arrival", "burstiness", "seed", "max_connections", "max_queue",
         "connect_timeout", "timeout", "idle_timeout", "send_horizon", "drain", "workload", "stream", "max_tokens", "unique_prompts", "method",
-        "header", "api_key", "slo", "slo_scope", "out", "name", "request_log", "log_itl", "tag",
+        "header", "api_key", "slo", "slo_scope", "out", "name", "request_log", "log_itl", "tag", "cacert", "insecure", "tls_resume",
     ]
 
     static func workloadSettings(_ config: [(key: String, value: String)]) -> [(key: String, value: String)] {

@@ -59,6 +59,10 @@ public enum SummaryMerge {
         merged.config = first.config.filter { !["shard", "start_at", "processes", "seed"].contains($0.key) }
         merged.config.append(("merged_runs", String(inputs.count)))
         merged.config.append(("seed", distinct(inputs.map { String($0.summary.seed) }).joined(separator: ",")))
+        // How TLS was spoken, when every run spoke it alike; handshake and connect times are not kept
+        // in raw_stats, so a merge has none.
+        if inputs.allSatisfy({ $0.summary.tlsVerify == first.tlsVerify }) { merged.tlsVerify = first.tlsVerify }
+        if inputs.allSatisfy({ $0.summary.tlsVersion == first.tlsVersion }) { merged.tlsVersion = first.tlsVersion }
         merged.tags = first.tags.filter { tag in inputs.allSatisfy { $0.summary.tags.contains { $0 == tag } } }
         merged.secrets = first.secrets
         merged.environment = first.environment.map { environment in

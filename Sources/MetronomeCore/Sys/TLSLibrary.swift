@@ -179,9 +179,11 @@ extension TLSLibrary {
             let code = errorGet()
             if code == 0 { break }
             if first == nil {
-                var buffer = [CChar](repeating: 0, count: 256)
-                errorString(code, &buffer, buffer.count)
-                first = String(cString: buffer)
+                var buffer = [UInt8](repeating: 0, count: 256)
+                buffer.withUnsafeMutableBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { errorString(code, $0.baseAddress, $0.count) }
+                }
+                first = String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
             }
         }
         return first

@@ -83,6 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+# socketserver's listen backlog is 5: a burst of connects would wait for SYN retries (1 s and more).
+http.server.ThreadingHTTPServer.request_queue_size = 128
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
