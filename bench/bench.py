@@ -48,7 +48,7 @@ MODES = {
 }
 TABLE_KEYS = {"1": ["beside_locust"], "2": ["coordinated_omission"],
               "3": ["sustained_rate", "sustained_rate_steps", "cpu_cost"],
-              "4": ["speed_cpu", "speed_instructions", "speed_memory"]}
+              "4": ["speed_cpu", "speed_instructions", "speed_memory", "speed_tls"]}
 
 
 def say(text: str) -> None:

@@ -68,6 +68,14 @@ final class TLSEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(resumed.connectionsOpened, 10, "each request on a new connection")
         // The first connection has no session to resume; the rest each have the one before them.
         XCTAssertGreaterThanOrEqual(resumedStats[.tlsResumed], resumedStats[.tlsHandshakes] - 1)
+        // The server closing after each answer (Connection: close) must not retire the session either:
+        // a connection that ended with a whole answer leaves it resumable.
+        let closing = ["https://127.0.0.1:\(server.port)/", "--workload", "http", "--arrival", "constant", "--rate", "10", "--duration", "1500ms",
+                       "--header", "Connection: close", "--cacert", certificates.cert]
+        let (closed, closedStats) = try run(closing)
+        XCTAssertEqual(closed.total.succeeded, closed.total.scheduled)
+        XCTAssertGreaterThanOrEqual(closedStats[.tlsHandshakes], 10)
+        XCTAssertGreaterThanOrEqual(closedStats[.tlsResumed], closedStats[.tlsHandshakes] - 1)
         let (full, fullStats) = try run(base + ["--no-tls-resume"])
         XCTAssertEqual(full.total.succeeded, full.total.scheduled)
         XCTAssertGreaterThanOrEqual(fullStats[.tlsHandshakes], 10)

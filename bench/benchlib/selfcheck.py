@@ -74,6 +74,16 @@ def smoke_figures(doc: dict, p) -> list[str]:
         # A request or an event costs something, and far less than a million instructions.
         if count is not None and not 100 < count < 1_000_000:
             found.append(f"speed_instructions/{row['label']}: {count} instructions is not plausible")
+    for row in tables["speed_tls"]["rows"] if "speed_tls" in tables else []:
+        v = row["values"]
+        if row["note"].startswith("skipped"):
+            continue
+        if not v["rps"] or row["note"]:
+            found.append(f"speed_tls/{row['label']}: {v['rps']} rps, {row['note'] or 'no answers'}")
+        if row["label"].startswith("https") and not v["handshakes"]:
+            found.append(f"speed_tls/{row['label']}: no TLS handshake counted")
+        if "--no-tls-resume" in row["label"] and v["resumed"]:
+            found.append(f"speed_tls/{row['label']}: {v['resumed']} handshakes resumed with --no-tls-resume")
     for row in tables["speed_memory"]["rows"] if "speed_memory" in tables else []:
         if not row["values"]["requests"]:
             found.append(f"speed_memory/{row['label']}: no requests answered")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .procs import BenchError, Finished, pinned, run_measured, start_llmsim, start_nginx, stop
 from .report import Column, Row, Table
 from .sections import Context
+from .tls_cost import tls_table
 from .tools import Measured, wrk
 
 VALGRIND = "/usr/bin/valgrind"
@@ -262,4 +263,4 @@ def memory_table(ctx: Context, sp: SpeedParams) -> Table:
 
 def speed(ctx: Context, mode: str, have_valgrind: bool) -> list[Table]:
     sp = SPEED_MODES[mode]
-    return [cpu_table(ctx, sp), instruction_table(ctx, sp, have_valgrind), memory_table(ctx, sp)]
+    return [cpu_table(ctx, sp), instruction_table(ctx, sp, have_valgrind), memory_table(ctx, sp), tls_table(ctx, mode)]

@@ -75,6 +75,8 @@ def metronome(binary: Path, url: str, args: list[str], *, cpu: int | None, timeo
         extra={"stages": summary.get("stages", []), "scheduled": summary["scheduled"], "dropped": summary["dropped"],
                "unfinished": summary["unfinished"], "generator_cpu_s": summary.get("generator_cpu_s"),
                "connections_opened": summary.get("connections_opened"), "exit_code": done.returncode,
+               "connections": summary.get("connections", {}), "tls_version": summary.get("tls_version"),
+               "tls_handshake_ms": summary.get("tls_handshake_ms"), "connect_ms": summary.get("connect_ms"),
                "warnings": summary.get("warnings", [])})
 
 

@@ -106,5 +106,6 @@ typedef void *(*clinux_tls_get0_param_fn)(void *ssl);
 typedef int (*clinux_tls_param_set1_ip_fn)(void *param, const char *address);
 typedef const char *(*clinux_tls_version_text_fn)(int type);
 typedef int (*clinux_tls_pending_fn)(const void *ssl);
+typedef void (*clinux_tls_set_shutdown_fn)(void *ssl, int mode);
 
 #endif

@@ -422,7 +422,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         case .done:
             slab.remove(index, from: &connecting)
             slot.pointee.handshaking = false
-            _ = stats.tlsHandshakeTime.record(now &- slot.pointee.connectStartNs)
+            // A fresh clock: the step that finished spent its own time verifying the certificate.
+            _ = stats.tlsHandshakeTime.record(monotonicNs() &- slot.pointee.connectStartNs)
             stats.live.add(LiveCounter.tlsHandshakes.rawValue)
             if library.sessionReused(connection) == 1 { stats.live.add(LiveCounter.tlsResumed.rawValue) }
             if tlsVersion == nil { tlsVersion = library.getVersion(connection) }
@@ -480,11 +481,13 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
     }
 
-    /// `notify`: a healthy idle https:// connection says close_notify first (one write, no wait).
-    private mutating func closeSlot(_ index: Int32, notify: Bool = false) {
+    /// https://: `notify`, a healthy idle connection says close_notify first (one write, no wait);
+    /// `keepsSession`, one whose last answer was whole leaves its session resumable. Otherwise
+    /// (a failure) OpenSSL retires the session, as TLS asks.
+    private mutating func closeSlot(_ index: Int32, notify: Bool = false, keepsSession: Bool = false) {
         let slot = slab.slots + Int(index)
         if let connection = slot.pointee.tls, let library = tlsLibrary {
-            if notify { library.closeQuietly(connection) }
+            if notify { library.closeQuietly(connection) } else if keepsSession { library.markEndedCleanly(connection) }
             library.free(connection)
             slot.pointee.tls = nil
             slot.pointee.handshaking = false
@@ -736,7 +739,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             requestLog.append(startNs: startNs, slot: slot.pointee, scanner: scanners + Int(index), outcome: outcome,
                               status: status > 0 ? status : parsers[Int(index)].status, completedNs: completedNs)
         }
-        if close { closeSlot(index) }
+        if close { closeSlot(index, keepsSession: completedNs > 0) }
         requestEnded()
     }
 
@@ -850,7 +853,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let result = receive(slab.slots + Int(index))
         if case .wouldBlock = result { return }
         slab.remove(index, from: &idle)
-        closeSlot(index)
+        closeSlot(index, keepsSession: result == .endOfFile)
         stats.live.add(LiveCounter.idleClosedByServer.rawValue)
     }
 

@@ -85,4 +85,11 @@ extension TLSLibrary {
         _ = shutdown(connection)
         errorClear()
     }
+
+    /// Marks a connection that ended well (its last answer whole) as shut down, without a write:
+    /// OpenSSL otherwise takes `SSL_free` of a connection never shut down for a failure and makes
+    /// its session, which later connections resume, unresumable.
+    public func markEndedCleanly(_ connection: UnsafeMutableRawPointer) {
+        setShutdown(connection, TLSConstant.shutdownBoth)
+    }
 }

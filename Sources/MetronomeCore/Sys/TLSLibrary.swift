@@ -45,6 +45,7 @@ public struct TLSLibrary: @unchecked Sendable {  // immutable; C function pointe
     let setAcceptState: clinux_tls_set_state_fn
     let doHandshake: clinux_tls_call_fn
     let shutdown: clinux_tls_call_fn
+    let setShutdown: clinux_tls_set_shutdown_fn
     let read: clinux_tls_read_fn
     let write: clinux_tls_write_fn
     let getError: clinux_tls_get_error_fn
@@ -122,6 +123,7 @@ public struct TLSLibrary: @unchecked Sendable {  // immutable; C function pointe
         setAcceptState = try symbol("SSL_set_accept_state", clinux_tls_set_state_fn.self)
         doHandshake = try symbol("SSL_do_handshake", clinux_tls_call_fn.self)
         shutdown = try symbol("SSL_shutdown", clinux_tls_call_fn.self)
+        setShutdown = try symbol("SSL_set_shutdown", clinux_tls_set_shutdown_fn.self)
         read = try symbol("SSL_read", clinux_tls_read_fn.self)
         write = try symbol("SSL_write", clinux_tls_write_fn.self)
         getError = try symbol("SSL_get_error", clinux_tls_get_error_fn.self)
@@ -168,6 +170,8 @@ enum TLSConstant {
     /// SSL_R_UNEXPECTED_EOF_WHILE_READING (OpenSSL 3): the peer closed TCP without close_notify.
     static let reasonUnexpectedEOF: UInt = 294
     static let reasonMask: UInt = 0x7F_FFFF
+    /// SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN.
+    static let shutdownBoth: Int32 = 1 | 2
 }
 
 extension TLSLibrary {
