@@ -14,7 +14,7 @@ enum StartPage {
         }.joined()
         var rows = field("URL", "url", form.url, hint: "an OpenAI server's base URL (the endpoint is implied), or the full URL for http", size: 44)
         rows += "<tr><th><label for=\"workload\">workload</label></th><td><select id=\"workload\" name=\"workload\">\(workloads)</select></td>"
-            + "<td class=\"hint\">openai-chat: POST /v1/chat/completions, streamed; openai-completions: POST /v1/completions; http: GET the URL</td></tr>\n"
+            + "<td class=\"hint\">openai-chat: POST /v1/chat/completions, streamed; openai-completions: POST /v1/completions; http: the URL as given (GET, or --method, --body)</td></tr>\n"
         rows += field("rate", "rate", form.rate, hint: "arrivals per second (open loop: they do not wait for answers), e.g. 20, 0.5, 2k")
         rows += field("ramp", "ramp", form.ramp, hint: "from 1 /s up to the rate, e.g. 0s, 10s, 1m")
         rows += field("duration", "duration", form.duration, hint: "the hold at the rate after the ramp, e.g. 30s, 5m, 1h")
