@@ -34,7 +34,9 @@ enum StartPage {
         <p><button type="submit">Start</button></p></form>
         <p class="hint">Starts <code>metronome run</code> with these options; this page then becomes the run's live view
         (charts, rate changes, stop), which stays up after the run with a link to the report.
-        The options are checked as on the command line first, so a bad value is shown here instead.</p>
+        The options are checked as on the command line first, so a bad value is shown here instead.
+        An empty field leaves its option out: clear rate, ramp and duration to give <code>--stage</code> or
+        <code>--concurrency</code> in the options instead.</p>
         </body></html>
 
         """
