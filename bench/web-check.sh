@@ -2,6 +2,7 @@
 # make web-check: the live web view in headless Chromium. Starts llmsim and a 20 s run with --web on
 # free ports, then loads the page with `chromium --headless --dump-dom` (checks that the server's
 # first HTML carries the figures and charts) and takes a screenshot; stops the run with POST /stop.
+# Then loads `metronome ui`'s start form the same way (dump-dom checked, a screenshot; no run started).
 # Skips (exit 0, with a message) where Chromium is absent. Usage: bench/web-check.sh BIN_DIR [OUT_DIR]
 set -euo pipefail
 bin="$1"
@@ -45,6 +46,22 @@ for needle in 'id="offered"' 'id="ratechart"' '<polyline' 'web 3' 'Metronome liv
   grep -q "$needle" "$out/web-check.dom.html" || { echo "web-check: the DOM lacks $needle"; fail=1; }
 done
 [ -s "$out/web-check.png" ] || { echo "web-check: no screenshot"; fail=1; }
+# metronome ui: the start form renders (no script needed) and is screenshotted; no run is started.
+uiport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+uilog=$(mktemp)
+"$bin/metronome" ui --web "127.0.0.1:$uiport" >"$uilog" 2>&1 &
+run=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$uiport/" >/dev/null && break; sleep 0.05; done
+timeout 60 "$chromium" "${flags[@]}" --dump-dom "http://127.0.0.1:$uiport/" >"$out/web-check-ui.dom.html" 2>/dev/null || true
+timeout 60 "$chromium" "${flags[@]}" --screenshot="$out/web-check-ui.png" "http://127.0.0.1:$uiport/" >/dev/null 2>&1 || true
+kill "$run" 2>/dev/null || true
+wait "$run" 2>/dev/null || true
+run=""
+rm -f "$uilog"
+for needle in 'action="/start"' 'name="rate"' 'name="workload"' 'Metronome: start a run'; do
+  grep -q "$needle" "$out/web-check-ui.dom.html" || { echo "web-check: the ui form's DOM lacks $needle"; fail=1; }
+done
+[ -s "$out/web-check-ui.png" ] || { echo "web-check: no screenshot of the ui form"; fail=1; }
 [ "$status" = 0 ] || { echo "web-check: the run exited $status"; tail -20 "$runlog"; fail=1; }
-[ "$fail" = 0 ] && echo "web-check: ok: $out/web-check.dom.html, $out/web-check.png (run exit $status)"
+[ "$fail" = 0 ] && echo "web-check: ok: $out/web-check.dom.html, $out/web-check.png (run exit $status), $out/web-check-ui.dom.html, $out/web-check-ui.png"
 exit $fail

@@ -73,6 +73,8 @@ case "sweep":
     exit(CapacityCommand.main(Array(arguments.dropFirst()), command: .sweep, handlesSignals: true))
 case "find-max":
     exit(CapacityCommand.main(Array(arguments.dropFirst()), command: .findMax, handlesSignals: true))
+case "ui":
+    exit(UICommand.main(Array(arguments.dropFirst())))
 case "run":
     break
 default:

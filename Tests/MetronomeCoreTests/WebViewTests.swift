@@ -88,6 +88,20 @@ final class WebViewTests: XCTestCase {
         return (Int(statusText) ?? 0, bodyText)
     }
 
+    /// Polls `condition` every 50 ms until it holds; past `seconds` the test fails there (no fixed sleeps).
+    static func waitFor(_ what: String, within seconds: Double, file: StaticString = #filePath, line: UInt = #line,
+                        _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? condition()) == true { return }
+            usleep(50_000)
+        }
+        XCTFail("waited \(seconds) s for \(what)", file: file, line: line)
+        throw WaitTimedOut(what: what)
+    }
+
+    struct WaitTimedOut: Error { var what: String }
+
     static func json(_ text: String) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
     }
@@ -106,7 +120,10 @@ final class WebViewTests: XCTestCase {
         defer { server.stop() }
         let run = try BackgroundRun(target: server.port, extra: ["--rate", "20", "--duration", "6s", "--no-files", "--slo", "p95<=10s,rps>=1000"])
         try run.waitUntilServing()
-        usleep(1_200_000)
+        // The first second of arrivals (20/s): the hold is under way and has latencies to show.
+        try Self.waitFor("more than 10 requests scheduled", within: 10) {
+            (Self.json(try Self.http(run.port, "GET", "/stats.json").body)["scheduled"] as? Int ?? 0) > 10
+        }
         let stats = try Self.http(run.port, "GET", "/stats.json")
         XCTAssertEqual(stats.status, 200)
         let object = Self.json(stats.body)
@@ -156,14 +173,17 @@ final class WebViewTests: XCTestCase {
         defer { server.stop() }
         let run = try BackgroundRun(target: server.port, extra: ["--rate", "20", "--duration", "30s"])
         try run.waitUntilServing()
-        usleep(1_000_000)
+        try Self.waitFor("the first requests at the server", within: 10) { server.stats.requests >= 5 }
         let before0 = server.stats.requests
         usleep(2_000_000)
         let before = Double(server.stats.requests - before0) / 2
         let change = try Self.http(run.port, "POST", "/rate", body: #"{"rate": 100, "ramp_s": 0}"#)
         XCTAssertEqual(change.status, 200, change.body)
         XCTAssertEqual(Self.json(change.body)["ok"] as? Bool, true)
-        usleep(1_000_000)
+        // The loop takes the change within a turn; the run's figures say when it has.
+        try Self.waitFor("the new target in /stats.json", within: 10) {
+            Self.json(try Self.http(run.port, "GET", "/stats.json").body)["target_rps"] as? Double == 100
+        }
         let after0 = server.stats.requests
         usleep(2_000_000)
         let after = Double(server.stats.requests - after0) / 2
@@ -224,7 +244,8 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(try Self.http(run.port, "POST", "/stop", body: "{}").status, 401)
         XCTAssertEqual(try Self.http(run.port, "POST", "/stop", body: "{}", headers: ["Authorization: Bearer wrong-token!"]).status, 401)
         XCTAssertEqual(try Self.http(run.port, "GET", "/stats.json").status, 200, "reading needs no token")
-        usleep(1_500_000) // some requests measured, so the stopped run is a measured one (exit 0)
+        // Some requests measured, so the stopped run is a measured one (exit 0).
+        try Self.waitFor("requests at the server", within: 10) { server.stats.requests >= 10 }
         XCTAssertEqual(try Self.http(run.port, "POST", "/stop", body: "{}", headers: ["Authorization: Bearer s3cret-token"]).status, 200)
         let result = run.finish()
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -237,7 +258,7 @@ final class WebViewTests: XCTestCase {
         let run = try BackgroundRun(target: server.port, extra: ["--concurrency", "2", "--duration", "30s", "--no-files"])
         try run.waitUntilServing()
         XCTAssertEqual(try Self.http(run.port, "POST", "/rate", body: #"{"rate": 10}"#).status, 409)
-        usleep(1_000_000)
+        try Self.waitFor("requests at the server", within: 10) { server.stats.requests >= 5 }
         let started = Date()
         XCTAssertEqual(try Self.http(run.port, "POST", "/stop", body: "{}").status, 200)
         let result = run.finish()

@@ -24,6 +24,9 @@ public enum HelpText {
       compare BASE NEW [options]
                             Two runs side by side, the change in each metric and a verdict; exit 3
                             on a regression past --threshold (see metronome compare --help)
+      ui [--web [HOST:]PORT]
+                            A web page that asks for URL, workload, rate, ramp and duration,
+                            then starts the run and shows it live (see metronome ui --help)
       help-options          Print the option table as Markdown (the README's list)
 
     OPTIONS:
@@ -111,6 +114,32 @@ public enum HelpText {
 
     EXIT CODES: 0, or 3 when the saved run failed its SLO (not with --grid); 1 when a file cannot be
     read, is not the right kind of file, or cannot be written; 64 for bad usage.
+
+    """
+
+    public static let ui = """
+    OVERVIEW: A web page to start a run from (Locust's web UI mode): it asks for the URL, workload,
+    rate, ramp, duration, an API key and any other run options, checks them exactly as
+    `metronome run` does (a bad value is shown on the page with the command line's message), then
+    this process becomes `metronome run ... --web HOST:PORT --web-keep`, and the same page is the
+    run's live view: charts, rate changes, stop, and the report link once it ends. The run prints
+    its summary here, as on the command line; after it the view stays up until Ctrl-C or a second
+    Stop (POST /stop), and the exit code is the run's.
+
+    USAGE: metronome ui [--web [HOST:]PORT] [--web-token TOKEN]
+
+    OPTIONS:
+      --web [HOST:]PORT         Where the page listens (default: 127.0.0.1:8089; HOST 127.0.0.1 unless
+                                given); the run's live view takes the same address
+      --web-token TOKEN         Required when HOST is not loopback: the form's token field must match
+                                it to start a run, and the run's controls need it too
+                                (Authorization: Bearer TOKEN). 8 to 200 printable characters
+      -h, --help                Show this help
+
+    EXAMPLE: metronome ui            # then open http://127.0.0.1:8089/
+
+    EXIT CODES: those of metronome run once a run started; 64 for bad usage (or a port that cannot
+    be bound). Before a run, Ctrl-C ends it by the signal.
 
     """
 

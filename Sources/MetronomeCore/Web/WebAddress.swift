@@ -35,6 +35,17 @@ public struct WebAddress: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension WebAddress {
+    /// DNS rebinding: on loopback, a page from another name that resolves to 127.0.0.1 must not read
+    /// or drive the run, so the Host header must name the loopback address.
+    func hostProblem(_ request: WebRequest) -> String? {
+        guard let host = request.headers["host"] else { return "a Host header is required" }
+        guard isLoopback else { return nil }
+        let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }) + "]" : String(host.prefix { $0 != ":" })
+        return ["127.0.0.1", "localhost", self.host].contains(name) ? nil : "Host '\(host)' is not this loopback address"
+    }
+}
+
 extension RunOptions {
     /// The web options' combinations, checked before the run as usage errors.
     public func checkWeb() throws(UsageError) {

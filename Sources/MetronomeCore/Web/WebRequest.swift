@@ -50,6 +50,13 @@ struct WebRequest {
                                      body: Array(input[bodyStart..<bodyStart + length])))
     }
 
+    /// A control sent by a page of another origin (a cross-site form or fetch): browsers name the
+    /// page's origin on every POST, so one that is not this server's is refused.
+    var isCrossOrigin: Bool {
+        guard let origin = headers["origin"] else { return false }
+        return origin != "http://\(headers["host"] ?? "")"
+    }
+
     private static func headerEnd(_ input: [UInt8]) -> Int? {
         guard input.count >= 4 else { return nil }
         for index in 0...(input.count - 4)

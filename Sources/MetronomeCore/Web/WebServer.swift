@@ -253,7 +253,7 @@ public final class WebServer: @unchecked Sendable {
     // MARK: Routes
 
     private func route(_ index: Int, _ request: WebRequest) {
-        if let problem = hostProblem(request) {
+        if let problem = address.hostProblem(request) {
             answer(index, WebRequest.error(403, "Forbidden", problem))
             return
         }
@@ -286,17 +286,8 @@ public final class WebServer: @unchecked Sendable {
         }
     }
 
-    /// DNS rebinding: on loopback, a page from another name that resolves to 127.0.0.1 must not read
-    /// or drive the run, so the Host header must name the loopback address.
-    private func hostProblem(_ request: WebRequest) -> String? {
-        guard let host = request.headers["host"] else { return "a Host header is required" }
-        guard address.isLoopback else { return nil }
-        let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }) + "]" : String(host.prefix { $0 != ":" })
-        return ["127.0.0.1", "localhost", address.host].contains(name) ? nil : "Host '\(host)' is not this loopback address"
-    }
-
     private func control(_ index: Int, _ request: WebRequest, _ action: () -> (Int, String, String)) {
-        if let origin = request.headers["origin"], origin != "http://\(request.headers["host"] ?? "")" {
+        if request.isCrossOrigin {
             answer(index, WebRequest.error(403, "Forbidden", "cross-origin control refused"))
             return
         }
