@@ -144,6 +144,27 @@ final class TLSServerTests: XCTestCase {
         }
     }
 
+    /// Records queued under one edge are all read: two requests written as two TLS records while
+    /// the server process is stopped, then one edge when it continues. A server that stopped at a
+    /// short SSL_read (the first record) would never answer the second.
+    func testRecordsQueuedUnderOneEdgeAreAllRead() throws {
+        let certificate = try TestCertificate()
+        let server = try LLMSimProcess(["--port", "0", "--tls-cert", certificate.certificateFile, "--tls-key", certificate.keyFile])
+        defer { server.stop() }
+        let port = try XCTUnwrap(server.port, server.firstLine)
+        let client = try TLSTestClient(port: port, caFile: certificate.certificateFile)
+        client.send(health)
+        XCTAssertEqual(client.readResponse().status, 200, "the handshake is over on both sides")
+        kill(server.process.processIdentifier, SIGSTOP)
+        client.send(health)
+        client.send(models)
+        kill(server.process.processIdentifier, SIGCONT)
+        XCTAssertEqual(client.readResponse().status, 200)
+        let second = client.readResponse()
+        XCTAssertEqual(second.status, 200, "the second record was left unread")
+        XCTAssertTrue(second.bodyText.contains("llmsim"))
+    }
+
     /// Python's ssl module, an independent TLS stack, checks the certificate for localhost and
     /// talks to llmsim over one keep-alive connection.
     func testPythonsSSLClientVerifiesAndTalks() throws {
@@ -225,27 +246,9 @@ final class TLSServerTests: XCTestCase {
             XCTAssertTrue(result.err.hasPrefix(message), "\(arguments): \(result.err)")
         }
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--port", "0", "--tls-cert", certificate.certificateFile, "--tls-key", certificate.keyFile]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
-        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10, execute: killer)
-        var firstLine: [UInt8] = []
-        while !firstLine.contains(0x0A) {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            firstLine += data
-        }
-        kill(pid, SIGTERM)
-        process.waitUntilExit()
-        killer.cancel()
-        let line = String(decoding: firstLine, as: UTF8.self)
-        XCTAssertTrue(line.hasPrefix("llmsim listening on https://127.0.0.1:"), line)
-        XCTAssertEqual(process.terminationStatus, 0)
+        let server = try LLMSimProcess(["--port", "0", "--tls-cert", certificate.certificateFile, "--tls-key", certificate.keyFile])
+        XCTAssertTrue(server.firstLine.hasPrefix("llmsim listening on https://127.0.0.1:"), server.firstLine)
+        XCTAssertNotNil(server.port)
+        XCTAssertEqual(server.stop(), 0)
     }
 }

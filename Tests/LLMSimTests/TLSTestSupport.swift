@@ -253,3 +253,47 @@ func dechunked(_ bytes: [UInt8]) -> [UInt8] {
     }
     return body
 }
+
+/// The llmsim binary beside the tests, started with `arguments` and read up to its first line
+/// (the URL); killed after `limitS` whatever happens, so a test cannot hang on it.
+final class LLMSimProcess {
+    let process = Process()
+    let firstLine: String
+    private let killer: DispatchWorkItem
+
+    init(_ arguments: [String], limitS: Double = 30) throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("llmsim")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no llmsim binary beside the tests") }
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        killer = DispatchWorkItem { kill(pid, SIGCONT); kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limitS, execute: killer)
+        var line: [UInt8] = []
+        while !line.contains(0x0A) {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            line += data
+        }
+        firstLine = String(decoding: line.prefix { $0 != 0x0A }, as: UTF8.self)
+    }
+
+    /// The port of the first line's URL.
+    var port: UInt16? { firstLine.split(separator: ":").last.flatMap { UInt16($0) } }
+
+    /// SIGTERM (after SIGCONT, in case it was stopped), then its exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGCONT)
+            kill(process.processIdentifier, SIGTERM)
+        }
+        process.waitUntilExit()
+        killer.cancel()
+        return process.terminationStatus
+    }
+}
