@@ -3,6 +3,7 @@
 struct Connection {
     enum Phase: UInt8 {
         case free
+        case handshaking  // TLS: the handshake has not ended
         case reading    // parsing a request
         case waiting    // a completion in the FIFO, not yet admitted
         case running    // a completion generating tokens
@@ -10,6 +11,8 @@ struct Connection {
     }
 
     var fd: Int32 = -1
+    /// The OpenSSL connection (`SSL *`) with --tls-cert, else nil; freed by `ServerLoop.close`.
+    var tls: UnsafeMutableRawPointer? = nil
     var generation: UInt32 = 0
     var ticket: UInt32 = 0
     var phase = Phase.free
@@ -46,6 +49,7 @@ struct Connection {
     /// Back to a fresh slot. Buffers keep their memory unless a large body grew them.
     mutating func recycle() {
         fd = -1
+        tls = nil
         phase = .free
         generation &+= 1
         ticket &+= 1

@@ -31,6 +31,7 @@ extension ServerLoop {
         switch c.pointee.phase {
         case .running: emitToken(entry.slot, atNs: entry.deadlineNs)
         case .reading: closeIfIdle(entry.slot)
+        case .handshaking: handshakeTimedOut(entry.slot)
         default: return
         }
     }

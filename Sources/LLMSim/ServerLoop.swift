@@ -4,7 +4,8 @@ import Glibc
 import MetronomeCore
 
 /// Owns every descriptor and all mutable state of a running server; lives for one `run()`.
-/// Requests are handled in ServerLoop+Requests.swift, generation and freezes in ServerLoop+Engine.swift.
+/// Requests are handled in ServerLoop+Requests.swift, generation and freezes in ServerLoop+Engine.swift,
+/// the TLS handshake in ServerLoop+TLS.swift.
 final class ServerLoop {
     static let listenerToken: UInt64 = .max - 2
     static let wakeToken: UInt64 = .max - 3
@@ -24,6 +25,8 @@ final class ServerLoop {
     let responses: HTTPResponses
     let vocabulary: TokenVocabulary
     let inputLimit: Int
+    /// With --tls-cert: every connection speaks TLS (reads and writes through OpenSSL).
+    let tls: TLSServer?
 
     var slab: ConnectionSlab
     var timers = TimerHeap()
@@ -42,8 +45,9 @@ final class ServerLoop {
     var stopping = false
 
     init(config: SimConfig, listener: Listener, wakeFD: Int32, counters: SimCounters, freeze: FreezeSchedule?,
-         watchSignals: Bool) throws {
+         tls: TLSServer?, watchSignals: Bool) throws {
         self.config = config
+        self.tls = tls
         self.listener = listener
         self.wakeFD = wakeFD
         self.counters = counters
@@ -116,17 +120,28 @@ final class ServerLoop {
         let slot = slab.allocate()
         let c = slab.slot(slot)
         c.pointee.fd = fd
-        c.pointee.phase = .reading
-        ReceiveStamps.enable(fd)
+        if let tls {
+            // No receive stamps: OpenSSL reads the socket itself (see `onReadable`).
+            c.pointee.tls = tls.connection(fd: fd)
+            c.pointee.phase = .handshaking
+        } else {
+            c.pointee.phase = .reading
+            ReceiveStamps.enable(fd)
+        }
         let token = UInt64(c.pointee.generation) << 32 | UInt64(slot)
-        if poller.register(fd, events: Poller.socketEvents, token: token) != 0 {
+        if (tls != nil && c.pointee.tls == nil) || poller.register(fd, events: Poller.socketEvents, token: token) != 0 {
+            if let connection = c.pointee.tls { tls.unsafelyUnwrapped.finish(connection, notify: false) }
             closeDescriptor(fd)
             c.pointee.recycle()
             slab.free(slot)
             return
         }
         counters.add(.connectionsAccepted)
-        armIdleTimer(slot)
+        if tls != nil {
+            armHandshakeTimer(slot)   // the first event (writable at once) starts the handshake
+        } else {
+            armIdleTimer(slot)
+        }
     }
 
     /// Starts the keep-alive clock of a connection with no request in progress: when it runs
@@ -145,13 +160,14 @@ final class ServerLoop {
         let c = slab.slot(slot)
         guard c.pointee.phase == .reading, c.pointee.parser.isIdle, c.pointee.input.isEmpty, c.pointee.output.isEmpty else { return }
         counters.add(.idleClosed)
-        close(slot)
+        close(slot, cleanly: true)
     }
 
     private func connectionEvent(_ event: PollEvent) {
         let slot = UInt32(truncatingIfNeeded: event.token)
         let generation = UInt32(truncatingIfNeeded: event.token >> 32)
         guard let c = slab.lookup(slot: slot, generation: generation) else { return }
+        if c.pointee.phase == .handshaking { return continueHandshake(slot) }
         if event.isWritable && !c.pointee.output.isEmpty && !c.pointee.held {
             flushAndContinue(slot)
             guard slab.lookup(slot: slot, generation: generation) != nil else { return }
@@ -159,6 +175,9 @@ final class ServerLoop {
         if event.isReadable {
             let hungUp = event.events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
             onReadable(slot, untilBlocked: hungUp)
+        } else if event.isWritable && c.pointee.tls != nil && c.pointee.phase == .reading && !c.pointee.readPaused {
+            // An SSL_read that had to write first (a TLS 1.3 key update) said wouldBlock: retry it.
+            onReadable(slot, untilBlocked: true)
         }
     }
 
@@ -167,6 +186,9 @@ final class ServerLoop {
     /// A short read means the socket is drained, saving a read that would say EAGAIN, unless the
     /// peer has hung up: then its FIN may sit behind the data under the same edge, and only
     /// reading on to end-of-file finds it. A peer that hangs up abandons its request.
+    /// TLS reads until wouldBlock: SSL_read returns one record at most (16 KiB), so a short read
+    /// says nothing of the socket, and what OpenSSL holds raises no new edge. A close without
+    /// close_notify, or a TLS protocol error, ends the connection as an end of file does.
     func onReadable(_ slot: UInt32, untilBlocked: Bool) {
         let c = slab.slot(slot)
         var peerGone = false
@@ -183,6 +205,21 @@ final class ServerLoop {
             }
             c.pointee.input.reserve(min(16 * 1024, room))
             let want = min(c.pointee.input.spare, room)
+            if let connection = c.pointee.tls {
+                switch tls.unsafelyUnwrapped.library.readSome(connection, c.pointee.input.writePointer, want) {
+                case .bytes(let n):
+                    c.pointee.input.commit(n)
+                    // No kernel stamp with TLS: a record is decrypted from bytes OpenSSL read itself,
+                    // so arrival is the clock after SSL_read (late by the loop's lag and the decryption).
+                    c.pointee.receivedNs = monotonicNs()
+                case .wouldBlock:
+                    break reading
+                case .endOfFile, .failed:
+                    peerGone = true
+                    break reading
+                }
+                continue reading
+            }
             switch receiveSome(c.pointee.fd, c.pointee.input.writePointer, want, control: control, stampNs: &stampNs) {
             case .bytes(let n):
                 c.pointee.input.commit(n)
@@ -200,7 +237,7 @@ final class ServerLoop {
             // What arrived before the hang-up was answered if it could be; the rest is abandoned.
             let idle = c.pointee.phase == .reading && c.pointee.parser.isIdle && c.pointee.input.isEmpty
             if !idle { counters.add(.clientAborts) }
-            close(slot)
+            close(slot, cleanly: false)
         }
     }
 
@@ -215,12 +252,20 @@ final class ServerLoop {
                 return .pending
             }
             repeat {
-                switch writeSome(c.pointee.fd, c.pointee.output.readPointer, c.pointee.output.count) {
+                // A TLS write retried after wouldBlock offers the same bytes, perhaps more behind them,
+                // perhaps moved (the context allows a moving buffer).
+                let result: IOResult
+                if let connection = c.pointee.tls {
+                    result = tls.unsafelyUnwrapped.library.writeSome(connection, c.pointee.output.readPointer, c.pointee.output.count)
+                } else {
+                    result = writeSome(c.pointee.fd, c.pointee.output.readPointer, c.pointee.output.count)
+                }
+                switch result {
                 case .bytes(let n): c.pointee.output.consume(n)
                 case .wouldBlock: return .pending
                 case .endOfFile, .failed:
                     counters.add(.clientAborts)
-                    close(slot)
+                    close(slot, cleanly: false)
                     return .closed
                 }
             } while !c.pointee.output.isEmpty
@@ -228,7 +273,7 @@ final class ServerLoop {
         guard c.pointee.phase == .draining else { return .drained }
         if c.pointee.dropAfterTokens < 0 { counters.add(.responses) }
         if c.pointee.closeAfterFlush {
-            close(slot)
+            close(slot, cleanly: c.pointee.dropAfterTokens < 0)   // a drop fault cuts TLS without close_notify
             return .closed
         }
         c.pointee.phase = .reading
@@ -248,7 +293,10 @@ final class ServerLoop {
         }
     }
 
-    func close(_ slot: UInt32) {
+    /// `cleanly`: a close the server means (keep-alive timeout, Connection: close, a refused
+    /// request), which over TLS sends close_notify first; faults and broken connections close
+    /// without it, as a server that dies does, so the client's handling of that can be tested.
+    func close(_ slot: UInt32, cleanly: Bool) {
         let c = slab.slot(slot)
         switch c.pointee.phase {
         case .running:
@@ -259,6 +307,7 @@ final class ServerLoop {
             counters.set(.waiting, waitingLive)
         default: break
         }
+        if let connection = c.pointee.tls { tls.unsafelyUnwrapped.finish(connection, notify: cleanly) }
         closeDescriptor(c.pointee.fd)
         c.pointee.recycle()
         slab.free(slot)
@@ -267,6 +316,11 @@ final class ServerLoop {
 
     private func shutdown() {
         for index in 0..<slab.capacity where slab.slots[index].phase != .free {
+            if let connection = slab.slots[index].tls {
+                // Stopping: an idle connection ends cleanly, one mid-handshake or mid-response is cut.
+                let idle = slab.slots[index].phase == .reading && slab.slots[index].output.isEmpty
+                tls.unsafelyUnwrapped.finish(connection, notify: idle)
+            }
             closeDescriptor(slab.slots[index].fd)
             slab.slots[index].recycle()
         }

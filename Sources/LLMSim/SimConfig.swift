@@ -24,6 +24,11 @@ public struct SimConfig: Sendable, Equatable {
     /// An idle keep-alive connection (no request in progress) is closed after this; 0 never.
     /// 5 s is uvicorn's default `--timeout-keep-alive`, which vLLM's server inherits.
     public var keepAliveTimeoutNs: UInt64 = 5_000_000_000
+    /// HTTPS: the PEM certificate chain and its private key (`--tls-cert`, `--tls-key`), both or
+    /// neither; nil serves plain HTTP. Read when the server starts (`SimServer.init` throws
+    /// `TLSSetupError` for an unreadable file or a key that is not the certificate's).
+    public var tlsCertificateFile: String? = nil
+    public var tlsKeyFile: String? = nil
 
     public var ttftNs: UInt64 = 30_000_000
     public var prefillPerTokenNs: UInt64 = 100_000
@@ -53,6 +58,14 @@ public struct SimConfig: Sendable, Equatable {
 
     public init() {}
 
+    /// `https` with `--tls-cert`, else `http`: the scheme of the server's URL.
+    public var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
+
+    /// A TLS handshake must end within this, so a client that connects and never says hello
+    /// cannot hold a connection forever: the keep-alive timeout (an unfinished handshake is an
+    /// idle connection), or 10 s when that is 0 (never), asyncio's own handshake limit being 60 s.
+    public var tlsHandshakeTimeoutNs: UInt64 { keepAliveTimeoutNs > 0 ? keepAliveTimeoutNs : 10_000_000_000 }
+
     /// Checks the combinations a flag table cannot: the freeze pair, capacities.
     public func validated() throws(UsageError) -> SimConfig {
         if maxNumSeqs < 1 { throw UsageError("--max-num-seqs", "must be at least 1 (got \(maxNumSeqs))") }
@@ -64,6 +77,12 @@ public struct SimConfig: Sendable, Equatable {
         }
         if let waiting = rejectWhenWaiting, waiting < 0 {
             throw UsageError("--reject-when-waiting", "must be 0 or more (got \(waiting))")
+        }
+        if tlsCertificateFile != nil && tlsKeyFile == nil {
+            throw UsageError("--tls-cert", "needs --tls-key (the certificate's private key): give both, or neither")
+        }
+        if tlsKeyFile != nil && tlsCertificateFile == nil {
+            throw UsageError("--tls-key", "needs --tls-cert (the certificate it is the key of): give both, or neither")
         }
         if maxBodyBytes < 1 { throw UsageError("--max-body-bytes", "must be at least 1") }
         if maxModelLen < 2 { throw UsageError("--max-model-len", "must be at least 2") }

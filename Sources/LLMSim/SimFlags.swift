@@ -25,6 +25,14 @@ extension SimConfig {
             OptionSpec(name: "keep-alive-timeout", value: "D", defaultText: formatDuration(defaults.keepAliveTimeoutNs), help: "Close a keep-alive connection that has had no request in progress for D, as uvicorn's --timeout-keep-alive does; 0 never closes.", group: "Server") { config, value throws(UsageError) in
                 config.keepAliveTimeoutNs = try OptionTable.duration(value, "--keep-alive-timeout", allowZero: true)
             },
+            OptionSpec(name: "tls-cert", value: "FILE", defaultText: "off: plain HTTP", help: "Serve HTTPS with this PEM certificate chain (with --tls-key); a handshake must end within --keep-alive-timeout (10s when that is 0).", group: "Server") { config, value throws(UsageError) in
+                guard !value.isEmpty else { throw UsageError("--tls-cert", "needs a PEM certificate file") }
+                config.tlsCertificateFile = value
+            },
+            OptionSpec(name: "tls-key", value: "FILE", defaultText: "off", help: "The PEM private key of --tls-cert.", group: "Server") { config, value throws(UsageError) in
+                guard !value.isEmpty else { throw UsageError("--tls-key", "needs a PEM private key file") }
+                config.tlsKeyFile = value
+            },
             OptionSpec(name: "fixed-created", value: "SECONDS", defaultText: "off: wall clock", help: "Put this value in every `created` field (golden files).", group: "Server") { config, value throws(UsageError) in
                 guard let n = UInt64(value) else { throw UsageError("--fixed-created", "must be a whole number from 0 to 2^64-1 (got '\(value)')") }
                 config.fixedCreated = n

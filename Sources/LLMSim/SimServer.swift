@@ -5,7 +5,9 @@ import MetronomeCore
 import Synchronization
 
 /// A simulated vLLM server. `init` binds (so the port is known and connections queue in the
-/// backlog at once); `run()` serves on the calling thread until `stop()`.
+/// backlog at once); `run()` serves on the calling thread until `stop()`. With
+/// `config.tlsCertificateFile` and `tlsKeyFile` set it serves HTTPS (`config.scheme`), and `init`
+/// throws `TLSSetupError` for a file it cannot use.
 ///
 ///     let server = try SimServer.startInBackground(config: config)
 ///     … connect to 127.0.0.1:\(server.port) …
@@ -19,6 +21,8 @@ public final class SimServer: @unchecked Sendable {
     public let freezeSchedule: FreezeSchedule?
 
     private let listener: Listener
+    /// The OpenSSL server context with --tls-cert, freed at deinit (after `run()` has returned).
+    private let tls: TLSServer?
     /// An eventfd: `stop()` writes to it to wake the loop. It stays open until deinit, so a late
     /// `stop()` never writes into a descriptor number reused by someone else.
     private let wakeFD: Int32
@@ -33,12 +37,24 @@ public final class SimServer: @unchecked Sendable {
         _ = raiseOpenFileLimit()
         ignoreSIGPIPE()
         self.config = config
-        listener = try Listener(host: config.host, port: config.port)
+        // Certificate and key are checked before the port is taken: a bad file binds nothing.
+        if let certificateFile = config.tlsCertificateFile, let keyFile = config.tlsKeyFile {
+            tls = try TLSServer(library: TLSLibrary.load(), certificateFile: certificateFile, keyFile: keyFile)
+        } else {
+            tls = nil
+        }
+        do {
+            listener = try Listener(host: config.host, port: config.port)
+        } catch {
+            tls?.release()
+            throw error
+        }
         port = listener.boundPort
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard wakeFD >= 0 else {
             let code = clinux_errno()
             listener.close()
+            tls?.release()
             throw SystemError("eventfd", errno: code)
         }
         startNs = monotonicNs()
@@ -49,6 +65,7 @@ public final class SimServer: @unchecked Sendable {
     deinit {
         if !started.load(ordering: .acquiring) { listener.close() }
         closeDescriptor(wakeFD)
+        tls?.release()
     }
 
     /// The freeze window holding `nowNs` (CLOCK_MONOTONIC, as `monotonicNs()`), or nil.
@@ -70,7 +87,7 @@ public final class SimServer: @unchecked Sendable {
         defer { finished.store(true, ordering: .releasing) }
         do {
             let loop = try ServerLoop(config: config, listener: listener, wakeFD: wakeFD, counters: counters,
-                                      freeze: freezeSchedule, watchSignals: watchSignals)
+                                      freeze: freezeSchedule, tls: tls, watchSignals: watchSignals)
             loop.run()
         } catch {
             listener.close()

@@ -4,6 +4,7 @@ import Synchronization
 enum SimCounter: Int, CaseIterable {
     case connectionsAccepted, connectionsClosed, requests, completions, tokensSent, responses
     case errorsInjected, rejected, drops, freezeHolds, badRequests, clientAborts, running, waiting, idleClosed
+    case tlsHandshakeFailures
 }
 
 /// One writer (the loop) does a relaxed load and store, ~5 ns and no locked instruction; readers
@@ -64,6 +65,8 @@ public struct SimStats: Sendable, Equatable, CustomStringConvertible {
     public var waiting: UInt64
     /// Keep-alive connections closed by --keep-alive-timeout.
     public var idleClosed: UInt64
+    /// TLS handshakes that failed, or did not end within `SimConfig.tlsHandshakeTimeoutNs`.
+    public var tlsHandshakeFailures: UInt64
 
     init(_ counters: SimCounters) {
         connectionsAccepted = counters.value(.connectionsAccepted)
@@ -81,6 +84,7 @@ public struct SimStats: Sendable, Equatable, CustomStringConvertible {
         running = counters.value(.running)
         waiting = counters.value(.waiting)
         idleClosed = counters.value(.idleClosed)
+        tlsHandshakeFailures = counters.value(.tlsHandshakeFailures)
     }
 
     public var description: String {
@@ -88,5 +92,6 @@ public struct SimStats: Sendable, Equatable, CustomStringConvertible {
             + "completions \(completions), tokens \(tokensSent), responses \(responses), injected errors \(errorsInjected), "
             + "rejected \(rejected), drops \(drops), freeze holds \(freezeHolds), bad requests \(badRequests), "
             + "client aborts \(clientAborts), idle closes \(idleClosed), running \(running), waiting \(waiting)"
+            + (tlsHandshakeFailures > 0 ? ", TLS handshake failures \(tlsHandshakeFailures)" : "")
     }
 }

@@ -19,9 +19,13 @@ do {
     let server = try SimServer(config: config)
     server.stopOnTerminationSignals()
     let host = config.host.contains(":") ? "[\(config.host)]" : config.host
-    writeStandardOutput("llmsim listening on http://\(host):\(server.port)\n")
+    writeStandardOutput("llmsim listening on \(config.scheme)://\(host):\(server.port)\n")
     server.run()
     writeStandardOutput("llmsim stopped: \(server.stats)\n")
+} catch let error as TLSSetupError {
+    // An unusable --tls-cert/--tls-key (or no libssl): bad usage, as a bad flag value is.
+    writeStandardError("error: \(error)\n")
+    Glibc.exit(64)
 } catch {
     writeStandardError("error: \(error)\n")
     Glibc.exit(1)

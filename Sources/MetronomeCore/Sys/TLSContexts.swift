@@ -141,5 +141,15 @@ public struct TLSServer: @unchecked Sendable {
         return connection
     }
 
+    /// Ends a connection from `connection(fd:)`, before its socket is closed: close_notify first
+    /// when `notify` (a close the server means, so the client sees a clean TLS end), none for a
+    /// fault or a broken connection; then SSL_free, and the thread's error queue emptied (a failed
+    /// read or write leaves its reason there, which would spoil the next SSL_get_error).
+    public func finish(_ connection: UnsafeMutableRawPointer, notify: Bool) {
+        if notify { _ = library.shutdown(connection) }
+        library.free(connection)
+        library.errorClear()
+    }
+
     public func release() { library.contextFree(context) }
 }
