@@ -216,11 +216,11 @@ final class TLSServerTests: XCTestCase {
         try "not a certificate\n".write(toFile: garbage, atomically: true, encoding: .utf8)
         let missing = certificate.directory + "/missing.pem"
         let cases: [(String, String, String)] = [
-            (missing, certificate.keyFile, "--tls-cert \(missing): No such file or directory"),
-            (certificate.certificateFile, missing, "--tls-key \(missing): No such file or directory"),
-            (garbage, certificate.keyFile, "--tls-cert \(garbage): not a PEM certificate"),
-            (certificate.certificateFile, garbage, "--tls-key \(garbage): not the PEM private key of --tls-cert"),
-            (certificate.certificateFile, certificate.otherKeyFile, "--tls-key \(certificate.otherKeyFile): not the PEM private key of --tls-cert"),
+            (missing, certificate.keyFile, "--tls-cert '\(missing)': No such file or directory"),
+            (certificate.certificateFile, missing, "--tls-key '\(missing)': No such file or directory"),
+            (garbage, certificate.keyFile, "--tls-cert '\(garbage)' is not a PEM certificate"),
+            (certificate.certificateFile, garbage, "--tls-key '\(garbage)' is not the PEM private key of --tls-cert"),
+            (certificate.certificateFile, certificate.otherKeyFile, "--tls-key '\(certificate.otherKeyFile)' is not the PEM private key of --tls-cert"),
         ]
         for (certificateFile, keyFile, text) in cases {
             let config = quickConfig { $0.tlsCertificateFile = certificateFile; $0.tlsKeyFile = keyFile }
@@ -238,9 +238,9 @@ final class TLSServerTests: XCTestCase {
         let certificate = try TestCertificate()
         let missing = certificate.directory + "/missing.pem"
         for (arguments, message) in [(["--tls-cert", certificate.certificateFile], "error: --tls-cert needs --tls-key"),
-                                     (["--tls-cert", missing, "--tls-key", certificate.keyFile], "error: --tls-cert \(missing): No such file or directory"),
+                                     (["--tls-cert", missing, "--tls-key", certificate.keyFile], "error: --tls-cert '\(missing)': No such file or directory"),
                                      (["--tls-cert", certificate.certificateFile, "--tls-key", certificate.otherKeyFile],
-                                      "error: --tls-key \(certificate.otherKeyFile): not the PEM private key of --tls-cert")] {
+                                      "error: --tls-key '\(certificate.otherKeyFile)' is not the PEM private key of --tls-cert")] {
             let result = try runProgram(binary.path, arguments + ["--port", "0"], limitS: 10)
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.err)")
             XCTAssertTrue(result.err.hasPrefix(message), "\(arguments): \(result.err)")

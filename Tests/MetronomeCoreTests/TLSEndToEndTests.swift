@@ -2,6 +2,7 @@
 // TLS, certificate checks and their failures, byte-sized records, closes without close_notify.
 import Foundation
 import Glibc
+import LLMSim
 import XCTest
 @testable import MetronomeCore
 
@@ -57,6 +58,48 @@ final class TLSEndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("certificate checked against --cacert"), text)
     }
 
+    /// llmsim over TLS with a known time model: every stream whole, no TTFT shorter than the model's,
+    /// and llmsim took exactly the requests the report counts as sent, over few keep-alive connections.
+    func testLLMSimOverTLSKeepsTheTimeModelAndTheCount() throws {
+        let server = try startLLMSim {
+            $0.ttftNs = 40_000_000
+            $0.itlNs = 4_000_000
+            $0.tlsCertificateFile = certificates.cert
+            $0.tlsKeyFile = certificates.key
+        }
+        let (summary, stats) = try run(["https://localhost:\(server.port)", "--rate", "20", "--duration", "2s", "--max-tokens", "20",
+                                        "--ignore-eos", "--cacert", certificates.cert])
+        XCTAssertGreaterThan(summary.total.scheduled, 20)
+        XCTAssertEqual(summary.total.succeeded, summary.total.scheduled, "\(summary.total.errors) \(summary.errorMessages)")
+        XCTAssertEqual(summary.total.completionTokens?.min, 20)
+        XCTAssertGreaterThanOrEqual(summary.total.ttft.min, 40 * 0.99)
+        XCTAssertGreaterThanOrEqual(summary.total.latency.min, 40 + 19 * 4 * 0.99)
+        XCTAssertEqual(server.stats.completions, summary.total.sent)
+        XCTAssertEqual(server.stats.tlsHandshakeFailures, 0)
+        XCTAssertEqual(stats[.tlsHandshakes], summary.connectionsOpened)
+        XCTAssertLessThan(summary.connectionsOpened, summary.total.sent / 2, "keep-alive connections carry several requests")
+    }
+
+    /// llmsim's drop fault over TLS cuts streams without close_notify: each is a counted failure
+    /// (never a success), the closes are counted, and the other requests are unharmed.
+    func testStreamsCutWithoutCloseNotifyAreFailuresNotSuccesses() throws {
+        let server = try startLLMSim {
+            $0.ttftNs = 5_000_000
+            $0.itlNs = 1_000_000
+            $0.dropRate = 0.3
+            $0.tlsCertificateFile = certificates.cert
+            $0.tlsKeyFile = certificates.key
+        }
+        let (summary, stats) = try run(["https://127.0.0.1:\(server.port)", "--rate", "40", "--duration", "1500ms", "--max-tokens", "30",
+                                        "--ignore-eos", "--cacert", certificates.cert])
+        let drops = server.stats.drops
+        XCTAssertGreaterThan(drops, 0)
+        XCTAssertEqual(summary.total.succeeded + drops, summary.total.scheduled, "\(summary.total.errors)")
+        XCTAssertEqual(summary.total.failed, drops)
+        XCTAssertTrue(Set(summary.total.errors.map(\.kind)).isSubset(of: ["closed_early", "incomplete_stream"]), "\(summary.total.errors)")
+        XCTAssertGreaterThanOrEqual(stats[.tlsClosedWithoutNotify], drops)
+    }
+
     /// Connections closed by --idle-timeout between arrivals make every later request open a new
     /// one: each resumes the session of an earlier connection, unless --no-tls-resume.
     func testNewConnectionsResumeTheSessionUnlessTurnedOff() throws {
@@ -69,8 +112,14 @@ final class TLSEndToEndTests: XCTestCase {
         // The first connection has no session to resume; the rest each have the one before them.
         XCTAssertGreaterThanOrEqual(resumedStats[.tlsResumed], resumedStats[.tlsHandshakes] - 1)
         // The server closing after each answer (Connection: close) must not retire the session either:
-        // a connection that ended with a whole answer leaves it resumable.
-        let closing = ["https://127.0.0.1:\(server.port)/", "--workload", "http", "--arrival", "constant", "--rate", "10", "--duration", "1500ms",
+        // a connection that ended with a whole answer leaves it resumable. (llmsim, which resumes any
+        // session it issued: Python's server accepts only some tickets of connections it closed itself.)
+        let sim = try startLLMSim {
+            $0.fast = true
+            $0.tlsCertificateFile = certificates.cert
+            $0.tlsKeyFile = certificates.key
+        }
+        let closing = ["https://127.0.0.1:\(sim.port)/", "--workload", "http", "--arrival", "constant", "--rate", "10", "--duration", "1500ms",
                        "--header", "Connection: close", "--cacert", certificates.cert]
         let (closed, closedStats) = try run(closing)
         XCTAssertEqual(closed.total.succeeded, closed.total.scheduled)
