@@ -4,7 +4,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .procs import BenchError, Server, _live, _somaxconn, free_port, pinned, quote, start_llmsim, stop, wait_listening
+from .procs import NGINX_CONF, BenchError, Server, _live, _somaxconn, free_port, pinned, quote, start_llmsim, stop, wait_listening
 from .report import Column, Row, Table
 from .sections import Context
 
@@ -21,35 +21,18 @@ TLS_MODES = {
     "smoke": TLSParams(rates=(200,), run_sec=1),
 }
 
-# One nginx worker with TLS beside plain http, both answering a 2-byte 200, as section 4a's nginx.
-# Tickets and a session cache, so a client that offers a session gets an abbreviated handshake.
-NGINX_TLS_CONF = """\
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile 65536;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 16384; multi_accept on; }}
-http {{
-    access_log off;
-    keepalive_requests 100000000;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    ssl_session_cache shared:bench:10m;
-    ssl_session_tickets on;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    server {{
-        listen 127.0.0.1:{port} backlog={backlog};
+# Section 4a's nginx (one worker, a 2-byte 200) with a TLS listener beside the plain one: tickets and
+# a session cache, so a client that offers a session gets an abbreviated handshake.
+_PLAIN_LISTEN = "        listen 127.0.0.1:{port} backlog={backlog};\n"
+NGINX_TLS_CONF = NGINX_CONF.replace(_PLAIN_LISTEN, _PLAIN_LISTEN + """\
         listen 127.0.0.1:{tls_port} ssl backlog={backlog};
         ssl_certificate {cert};
         ssl_certificate_key {key};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
+        ssl_session_cache shared:bench:10m;
+        ssl_session_tickets on;
+        ssl_protocols TLSv1.2 TLSv1.3;
+""")
+assert NGINX_TLS_CONF != NGINX_CONF, "section 4a's nginx listen line changed: update _PLAIN_LISTEN"
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path] | None:
