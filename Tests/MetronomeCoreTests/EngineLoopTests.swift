@@ -1,4 +1,5 @@
 // The loop against llmsim on loopback: wake-ups coalesced within the send horizon, a paced pool through a server freeze.
+import Foundation
 import LLMSim
 import XCTest
 @testable import MetronomeCore
@@ -32,6 +33,62 @@ final class EngineLoopTests: XCTestCase {
         let wakesPerRequest = Double(stats[.pollWaits]) / 4_000
         print("2,000 rps, 2 ms horizon: \(wakesPerRequest) epoll waits per request, \(early) early sends")
         XCTAssertLessThan(wakesPerRequest, 1)
+    }
+
+    /// Answers held past their arrival still end when they came. llmsim answers each request 25 ms
+    /// after it arrives; at 100 rps (an arrival every 10 ms) and `--read-hold 10ms` the loop sleeps
+    /// from one arrival to the next without waking for answers, so each answer, landing halfway
+    /// between two arrivals, is read about 5 ms late. Timed by the read, latency p50 would be about
+    /// 5 ms above that of `--read-hold 0` (which reads each answer as it comes, with no stamps); timed
+    /// by the kernel's receive stamp it is the same. The two runs are compared with each other, not with
+    /// a fixed figure, so a server thread that a busy machine wakes late moves both alike.
+    func testHeldReadsEndAtTheKernelsReceiveTimeNotAtTheRead() throws {
+        let body = NSTemporaryDirectory() + "metronome-hold-body-\(getpid()).json"
+        try #"{"model":"llmsim","prompt":"hi","max_tokens":1,"stream":false}"#.write(toFile: body, atomically: true, encoding: .utf8)
+        defer { unlink(body) }
+        let server = try startServer {
+            $0.ttftNs = 25_000_000
+            $0.prefillPerTokenNs = 0
+            $0.itlNs = 0
+        }
+        let request = ["--method", "POST", "--body", body, "--header", "Content-Type: application/json",
+                       "--rate", "100", "--duration", "2s", "--arrival", "constant"]
+        var gapMs = Double.infinity
+        for attempt in 1...2 where gapMs >= 2.5 {   // one retry: a busy minute can delay either run's answers
+            let (held, _) = try run(request + ["--read-hold", "10ms"], path: "/v1/completions", port: server.port)
+            XCTAssertEqual(held.total.succeeded, 200)
+            XCTAssertGreaterThan(held.connectionCounter(.readsHeld), 100, "the loop slept through answers")
+            XCTAssertEqual(held.connectionCounter(.kernelReceiveStamps), 200, "every answer ends at its receive stamp")
+            XCTAssertGreaterThanOrEqual(held.total.latency.p50, 25, "never shorter than the server's 25 ms")
+
+            let (prompt, _) = try run(request + ["--read-hold", "0"], path: "/v1/completions", port: server.port)
+            XCTAssertEqual(prompt.total.succeeded, 200)
+            XCTAssertEqual(prompt.connectionCounter(.readsHeld), 0)
+            XCTAssertEqual(prompt.connectionCounter(.kernelReceiveStamps), 0)
+            XCTAssertGreaterThanOrEqual(prompt.total.latency.p50, 25)
+            gapMs = held.total.latency.p50 - prompt.total.latency.p50
+            print("held reads, attempt \(attempt): latency p50 \(held.total.latency.p50) ms held, "
+                  + "\(prompt.total.latency.p50) ms read at once; \(held.connectionCounter(.readsHeld)) held sleeps")
+        }
+        XCTAssertLessThan(gapMs, 2.5, "held answers timed by their read, about 5 ms late")
+    }
+
+    /// Where more than the end is timed (the LLM workload's first token and gaps), answers are read
+    /// as they arrive whatever `--read-hold` says.
+    func testStreamsAreNeverHeld() throws {
+        let server = try startServer {
+            $0.ttftNs = 2_000_000
+            $0.itlNs = 1_000_000
+            $0.prefillPerTokenNs = 0
+        }
+        let options = try OptionTable.parse(["http://127.0.0.1:\(server.port)", "--model", "llmsim", "--rate", "200",
+                                             "--duration", "1s", "--arrival", "constant", "--max-tokens", "5",
+                                             "--read-hold", "10ms", "--quiet", "--no-files"])
+        let load = try LoadRun(options: options)
+        let (summary, _) = try load.execute(handlesSignals: false)
+        XCTAssertEqual(summary.total.succeeded, 200)
+        XCTAssertEqual(summary.connectionCounter(.readsHeld), 0)
+        XCTAssertEqual(summary.connectionCounter(.kernelReceiveStamps), 0)
     }
 
     /// The default horizon at 300 rps is 0: every request leaves at or after its intended start.

@@ -28,3 +28,19 @@ final class SendHorizonOptionTests: XCTestCase {
         }
     }
 }
+
+/// `--read-hold`: a duration from 0 to 10ms, into the options, the resolved config and the engine's.
+final class ReadHoldOptionTests: XCTestCase {
+    func testTheFlagSetsTheHoldAndRefusesBadValues() throws {
+        let set = try OptionTable.parse(["http://x", "--rate", "1", "--duration", "1s", "--read-hold", "2ms"])
+        XCTAssertEqual(set.readHoldNs, 2_000_000)
+        XCTAssertTrue(set.resolvedConfig().contains { $0.key == "read_hold" && $0.value == "2ms" })
+        XCTAssertEqual(try OptionTable.parse(["http://x", "--read-hold", "0"]).readHoldNs, 0)
+        XCTAssertEqual(RunOptions().readHoldNs, 1_000_000)
+        for bad in ["11ms", "-1us", "later", ""] {
+            XCTAssertThrowsError(try OptionTable.parse(["http://x", "--read-hold", bad]), bad) { error in
+                XCTAssertTrue("\(error)".hasPrefix("--read-hold"), "\(error)")
+            }
+        }
+    }
+}

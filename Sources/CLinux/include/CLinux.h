@@ -29,6 +29,36 @@ static inline int clinux_set_timer_slack_ns(unsigned long ns) {
 static inline int clinux_errno(void) { return errno; }
 static inline void clinux_set_errno(int value) { errno = value; }
 
+// The kernel's receive time of the bytes a read returns (SO_TIMESTAMPNS): `read` with the moment the
+// last segment it took arrived, so an answer read late still ends when it came. CMSG_* are macros.
+static inline int clinux_enable_receive_stamps(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+
+// Like read(2); *stamp_ns is the receive time (CLOCK_REALTIME, ns) of the last segment read, or 0.
+static inline ssize_t clinux_read_stamped(int fd, void *buffer, size_t count, int64_t *stamp_ns) {
+    struct iovec vector = { buffer, count };
+    union { char bytes[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } control;
+    struct msghdr message = { 0 };
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof control.bytes;
+    ssize_t n = recvmsg(fd, &message, 0);
+    *stamp_ns = 0;
+    if (n > 0) {
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec at;
+                __builtin_memcpy(&at, CMSG_DATA(c), sizeof at);
+                *stamp_ns = (int64_t)at.tv_sec * 1000000000 + at.tv_nsec;
+            }
+        }
+    }
+    return n;
+}
+
 // epoll_event is packed on x86_64; Swift cannot always reach a packed union field, so these do.
 static inline uint64_t clinux_epoll_event_data(const struct epoll_event *e) { return e->data.u64; }
 static inline uint32_t clinux_epoll_event_events(const struct epoll_event *e) { return e->events; }

@@ -27,6 +27,11 @@ public struct EngineConfig: Sendable {
     public var requestLog: RequestLog?
     /// The most a request may leave ahead of its intended start, once the rate fills it (`SendHorizon`); 0 never sends early.
     public var sendHorizonCapNs: UInt64 = 100_000
+    /// When the loop's next deadline is at most this far off it sleeps until then without waking
+    /// for answers, and an answer read after such a sleep ends at the kernel's receive time of its
+    /// last segment (SO_TIMESTAMPNS), not at the read. Only where the workload times nothing but
+    /// the end (`ResponseScanner.timesOnlyTheEnd`), over plain TCP, in open loop; 0 never holds.
+    public var readHoldNs: UInt64 = 0
     /// `--concurrency`: a closed loop's workers send instead of the schedule; nil runs open loop.
     public var closedLoop: ClosedLoopArrivals?
     /// `--web`: the web view's commands (rate, stop), polled by the loop once a turn; nil for none.

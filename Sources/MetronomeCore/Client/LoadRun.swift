@@ -131,6 +131,7 @@ public struct LoadRun {
         config.drainNs = options.effectiveDrainNs
         config.idleTimeoutNs = options.idleTimeoutNs
         config.sendHorizonCapNs = options.sendHorizonNs
+        config.readHoldNs = options.readHoldNs
         config.requestLog = requestLog
         config.closedLoop = options.closedLoopArrivals(plan: plan)
         config.shard = options.shard

@@ -99,6 +99,11 @@ public enum OptionTable {
             guard ns <= 10_000_000 else { throw UsageError("--send-horizon", "must be at most 10ms (got '\(text)')") }
             options.sendHorizonNs = ns
         },
+        OptionSpec(name: "read-hold", value: "D", defaultText: "1ms", help: "--workload http over http://: when the loop's next deadline is at most this far off, it sleeps until then without waking for answers, and reads them with the kernel's receive time as their end (one wake-up per arrival instead of two; counted in reads_held). 0 reads each answer as it arrives. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
+            let ns = try duration(text, "--read-hold", allowZero: true)
+            guard ns <= 10_000_000 else { throw UsageError("--read-hold", "must be at most 10ms (got '\(text)')") }
+            options.readHoldNs = ns
+        },
         OptionSpec(name: "workload", value: "KIND", defaultText: "openai-chat", help: "What to send: `openai-chat` (POST /v1/chat/completions), `openai-completions` (POST /v1/completions), or `http` (the URL as given, with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
             guard let kind = WorkloadKind(rawValue: text) else {
                 throw UsageError("--workload", "must be one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(text)')")

@@ -51,8 +51,10 @@ public struct RunOptions: Sendable {
     /// nil: the request timeout.
     public var drainNs: UInt64?
     public var idleTimeoutNs: UInt64 = 4_000_000_000
-    /// The most a request may leave ahead of its intended start (`SendHorizon`); no flag yet.
+    /// The most a request may leave ahead of its intended start (`SendHorizon`, `--send-horizon`).
     public var sendHorizonNs: UInt64 = 100_000
+    /// `--read-hold`: how near the next deadline must be for the loop to sleep through answers (`EngineConfig.readHoldNs`).
+    public var readHoldNs: UInt64 = 1_000_000
     public var workload = WorkloadKind.openaiChat
     /// nil: ask the server (`GET /v1/models`) and take the first id.
     public var model: String?
@@ -219,6 +221,7 @@ extension RunOptions {
             ("connect_timeout", Units.formatDuration(connectTimeoutNs)), ("timeout", Units.formatDuration(timeoutNs)),
             ("idle_timeout", Units.formatDuration(idleTimeoutNs)),
             ("send_horizon", Units.formatDuration(sendHorizonNs)),
+            ("read_hold", Units.formatDuration(readHoldNs)),
             ("drain", Units.formatDuration(effectiveDrainNs)), ("workload", workload.rawValue),
         ]
         if workload.isOpenAI {

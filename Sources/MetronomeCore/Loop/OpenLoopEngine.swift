@@ -70,6 +70,14 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     private static var horizonRecheckNs: UInt64 { 100_000_000 }
     private var poolHeldEpisodes: UInt64 = 0
     private var pollWaits: UInt64 = 0
+    private var readsHeld: UInt64 = 0
+    private var kernelReceiveStamps: UInt64 = 0
+
+    /// `EngineConfig.readHoldNs` where it applies (the workload times only the end, plain TCP, open
+    /// loop), else 0; also 0 once a socket refused receive stamps.
+    private var readHoldNs: UInt64
+    /// `realtimeAheadOfMonotonicNs()`, sampled at the start and each second.
+    private var realtimeAheadNs: Int64 = 0
 
     private var startNs: UInt64 = 0
     private var nextArrivalNs: UInt64? = nil
@@ -95,6 +103,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         if config.handlesSignals { try poller.watchTerminationSignals() }
         schedule = ArrivalSchedule(plan: config.plan, process: config.process, seed: config.seed, shard: config.shard)
         horizon = SendHorizon(capNs: config.closedLoop == nil ? config.sendHorizonCapNs : 0)
+        readHoldNs = Scanner.timesOnlyTheEnd && config.tls == nil && config.closedLoop == nil ? config.readHoldNs : 0
         requestLog = config.requestLog
         closedLoop = config.closedLoop
         commandWords = config.commands?.words
@@ -120,6 +129,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         startNs = monotonicNs()
         let startedAtUnixS = wallClockSeconds()
         nextSecondNs = startNs &+ 1_000_000_000
+        realtimeAheadNs = realtimeAheadOfMonotonicNs()
         if closedLoop != nil {
             nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 }
         } else {
@@ -142,6 +152,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 publishLoopFigures()
                 stats.series.closeSecond(endNs: nextSecondNs &- startNs, total: stats.total, live: stats.live)
                 nextSecondNs &+= 1_000_000_000
+                if readHoldNs > 0 { realtimeAheadNs = realtimeAheadOfMonotonicNs() }
             }
             if planDone {
                 if queue.isEmpty && busy.count == 0 && now >= planEndNs { break }
@@ -321,6 +332,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
         stats.live.add(LiveCounter.openConnections.rawValue)
         stats.live.add(LiveCounter.connectionsOpened.rawValue)
+        if readHoldNs > 0 && clinux_enable_receive_stamps(fd) != 0 { readHoldNs = 0 }
         if case .connected = result {
             connectionEstablished(index, now: now)
         } else {
@@ -519,6 +531,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slot.pointee.entry = requests.entry(forSequence: request.sequence)
         slot.pointee.written = 0
         slot.pointee.receivedBytes = 0
+        slot.pointee.lastBytesNs = 0
         slot.pointee.deadlineNs = now &+ config.requestTimeoutNs
         slab.pushBack(index, to: &busy)
         let width = requests.sequenceWidth(of: slot.pointee.entry)
@@ -609,11 +622,14 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         while true {
             if reads == Self.readsPerEvent && deferRead(index) { return }
             reads += 1
-            let result = receive(slot)
-            let now = monotonicNs()
+            var stampNs: Int64 = 0
+            let result = readHoldNs > 0 ? readSomeStamped(slot.pointee.fd, readBuffer, Self.readBufferSize, stampNs: &stampNs)
+                                        : receive(slot)
+            let now = stampNs != 0 ? receivedAt(stampNs: stampNs, sentNs: slot.pointee.sentNs) : monotonicNs()
             switch result {
             case .bytes(let n):
                 slot.pointee.receivedBytes += n
+                if stampNs != 0 { slot.pointee.lastBytesNs = now }
                 var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now, status: parsers[Int(index)].status)
                 let step = parsers[Int(index)].parse(UnsafeRawBufferPointer(start: readBuffer, count: n), into: &sink)
                 switch step {
@@ -624,6 +640,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 case .complete(let consumed):
                     let reusable = parsers[Int(index)].keepAlive && consumed == n
                         && slot.pointee.written == requests.count(of: slot.pointee.entry) && !slot.pointee.peerClosed
+                    if stampNs != 0 { kernelReceiveStamps &+= 1 }
                     completeResponse(index, now: now, reusable: reusable)
                     return
                 case .failed:
@@ -633,9 +650,12 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             case .wouldBlock:
                 return
             case .endOfFile:
-                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now, status: parsers[Int(index)].status)
+                // A body that ends at the close ended with its last bytes, which a held read stamped.
+                let endNs = slot.pointee.lastBytesNs != 0 ? slot.pointee.lastBytesNs : now
+                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: endNs, status: parsers[Int(index)].status)
                 if case .complete = parsers[Int(index)].endOfInput(into: &sink) {
-                    completeResponse(index, now: now, reusable: false)
+                    if slot.pointee.lastBytesNs != 0 { kernelReceiveStamps &+= 1 }
+                    completeResponse(index, now: endNs, reusable: false)
                 } else {
                     closedUnderRequest(index, now: now)
                 }
@@ -646,6 +666,15 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 return
             }
         }
+    }
+
+    /// A kernel receive stamp on the loop's clock. A stamp outside [send, now] means the realtime
+    /// clock stepped since `realtimeAheadNs` was taken: then the read's own time is the honest one.
+    @inline(__always)
+    private func receivedAt(stampNs: Int64, sentNs: UInt64) -> UInt64 {
+        let now = monotonicNs()
+        let at = UInt64(bitPattern: stampNs &- realtimeAheadNs)
+        return at >= sentNs && at <= now ? at : now
     }
 
     /// The read budget ran out: the slot is read again on the next turn. False if the list is full.
@@ -795,7 +824,19 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         if !planDone { dispatchDue(now) }
         let deadline = nextDeadline()
         pollWaits &+= 1
-        let count = poller.wait(untilNs: deadline, nowNs: now)
+        let count: Int
+        if readHoldNs > 0 && deadline > now && deadline &- now <= readHoldNs && busy.count > 0 && connecting.head < 0 {
+            // Answers that come meanwhile end at their kernel receive time; the wake-up each would
+            // cost is saved. A connect in progress is waited for, so connect times stay exact.
+            sleepUntil(deadline)
+            readsHeld &+= 1
+            // Arrivals first: the answers waiting were stamped as they came, so reading them after the
+            // sends costs no truth, and the send lag is the sleep's alone.
+            if !planDone { dispatchDue(monotonicNs()) }
+            count = poller.wait(untilNs: deadline, nowNs: deadline)
+        } else {
+            count = poller.wait(untilNs: deadline, nowNs: now)
+        }
         for position in 0..<count {
             handle(poller.event(at: position))
         }
@@ -898,6 +939,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         stats.live.set(LiveCounter.sendHorizonUs.rawValue, horizonUsedNs / 1000)
         stats.live.set(LiveCounter.poolGrowthPaced.rawValue, poolHeldEpisodes)
         stats.live.set(LiveCounter.pollWaits.rawValue, pollWaits)
+        stats.live.set(LiveCounter.readsHeld.rawValue, readsHeld)
+        stats.live.set(LiveCounter.kernelReceiveStamps.rawValue, kernelReceiveStamps)
     }
 
     private mutating func countUnfinished() {

@@ -88,7 +88,7 @@ public enum HTMLReport {
     /// option appears there without a change here.
     static let keysNotInSettings: Set<String> = [
         "url", "rate", "ramp", "duration", "stages", "start_rate", "arrival", "burstiness", "seed", "max_connections", "max_queue",
-        "connect_timeout", "timeout", "idle_timeout", "send_horizon", "drain", "workload", "stream", "max_tokens", "unique_prompts", "method",
+        "connect_timeout", "timeout", "idle_timeout", "send_horizon", "read_hold", "drain", "workload", "stream", "max_tokens", "unique_prompts", "method",
         "header", "api_key", "slo", "slo_scope", "out", "name", "request_log", "log_itl", "tag", "cacert", "insecure", "tls_resume",
     ]
 

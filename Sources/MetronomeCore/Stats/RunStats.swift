@@ -198,6 +198,10 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
     /// https://: connections whose server closed TCP without TLS's close_notify. The answers they
     /// ended are counted as their framing says; only a close-delimited body could have been cut.
     case tlsClosedWithoutNotify
+    /// Loop sleeps that did not wake for answers because the next deadline was within `--read-hold`.
+    case readsHeld
+    /// Answers whose end is the kernel's receive time of their last segment rather than the read's.
+    case kernelReceiveStamps
 
     /// The key of a run-wide connection counter in the reports' `connections` section; nil for gauges
     /// and counters reported elsewhere. A new connection counter needs only its key here.
@@ -218,6 +222,8 @@ public enum LiveCounter: Int, CaseIterable, Sendable {
         case .tlsResumed: "tls_resumed"
         case .tlsHandshakeFailures: "tls_handshake_failures"
         case .tlsClosedWithoutNotify: "tls_closed_without_notify"
+        case .readsHeld: "reads_held"
+        case .kernelReceiveStamps: "kernel_receive_stamps"
         case .inFlight, .queued, .openConnections, .saturatedValues, .elapsedNs, .pollWaits: nil
         }
     }

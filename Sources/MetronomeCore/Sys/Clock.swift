@@ -10,6 +10,23 @@ public func monotonicNs() -> UInt64 {
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
+/// Sleeps until `deadlineNs` on CLOCK_MONOTONIC (absolute, so a late start does not lengthen it).
+@inline(__always)
+public func sleepUntil(_ deadlineNs: UInt64) {
+    var at = timespec(tv_sec: Int(deadlineNs / 1_000_000_000), tv_nsec: Int(deadlineNs % 1_000_000_000))
+    _ = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nil)
+}
+
+/// CLOCK_REALTIME − CLOCK_MONOTONIC in ns: turns the kernel's receive stamps (realtime) into the
+/// loop's clock. NTP slews both clocks alike; only a step moves it, so the loop samples it each second.
+public func realtimeAheadOfMonotonicNs() -> Int64 {
+    var real = timespec()
+    var mono = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &mono)
+    clock_gettime(CLOCK_REALTIME, &real)
+    return (Int64(real.tv_sec) - Int64(mono.tv_sec)) &* 1_000_000_000 &+ (Int64(real.tv_nsec) - Int64(mono.tv_nsec))
+}
+
 /// Wall-clock seconds since the epoch, for labels only (never for measuring).
 public func wallClockSeconds() -> Double {
     var ts = timespec()

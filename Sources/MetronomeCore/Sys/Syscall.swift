@@ -57,6 +57,21 @@ public func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: In
     }
 }
 
+/// `readSome` that also gives the kernel's receive time (CLOCK_REALTIME ns, 0 if none came) of the
+/// last segment the read took: see `clinux_read_stamped`.
+@inline(__always)
+public func readSomeStamped(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, stampNs: inout Int64) -> IOResult {
+    while true {
+        let n = clinux_read_stamped(fd, buffer, count, &stampNs)
+        if n > 0 { return .bytes(n) }
+        if n == 0 { return .endOfFile }
+        let code = currentErrno()
+        if code == EINTR { continue }
+        if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+        return .failed(code)
+    }
+}
+
 /// `writev(2)` with MSG_NOSIGNAL semantics (SIGPIPE is ignored at start), retried on EINTR.
 @inline(__always)
 public func writeSome(_ fd: Int32, _ vectors: UnsafePointer<iovec>, _ vectorCount: Int32) -> IOResult {

@@ -28,6 +28,9 @@ public protocol ResponseScanner {
     func requestErrorText(into buffer: UnsafeMutableRawBufferPointer) -> Int
     /// Frees what the scanner allocated; the engine calls it once, at the end of the run.
     mutating func release()
+    /// True when nothing but a response's end is timed (no first token, no gaps between events):
+    /// then the loop may read an answer late and take its end from the kernel (`EngineConfig.readHoldNs`).
+    static var timesOnlyTheEnd: Bool { get }
 }
 
 /// A workload without tokens or error texts has nothing to add to the request log.
@@ -36,11 +39,13 @@ extension ResponseScanner {
     public var requestGapsNs: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: nil, count: 0) }
     public func requestErrorText(into buffer: UnsafeMutableRawBufferPointer) -> Int { 0 }
     public mutating func release() {}
+    public static var timesOnlyTheEnd: Bool { false }
 }
 
 /// The generic HTTP workload: any complete 2xx response is a success.
 public struct PlainResponseScanner: ResponseScanner {
     public init(stats: RunStats) {}
+    public static var timesOnlyTheEnd: Bool { true }
     @inline(__always) public mutating func begin(intendedNs: UInt64, sentNs: UInt64, stage: Int) {}
     @inline(__always) public mutating func body(_ bytes: UnsafeRawBufferPointer, status: Int, nowNs: UInt64) {}
     @inline(__always) public mutating func finishSuccess(nowNs: UInt64) -> Outcome { .success }
