@@ -10,6 +10,8 @@ Modes (environment):
 Other settings:
   BENCH_INSTALL=1  apt-get install nginx-light and wrk when missing (never done otherwise)
   BENCH_LLMSIM=P   llmsim binary to use instead of BIN_DIR/llmsim
+  WRK2=P           wrk2 (github.com/giltene/wrk2, built with make; in no package registry): section 4 runs it
+                   at the same fixed rates beside Metronome, and the table gives Metronome's cost as a ratio of it
   BENCH_OUT_DIR=D  write compare.md, compare.json and raw/ into D instead of experiments/bench/<timestamp>
   BENCH_SECTIONS=L the sections to run, comma-separated from 1,2,3,4 (default all); `make bench-speed` is 4:
                    CPU per 10k at 1k/10k/30k rps beside wrk, instructions and allocations per request and
@@ -70,7 +72,10 @@ def apt_install_if_asked(missing: list[str]) -> None:
         return
     packages = ["nginx-light" if name == "nginx" else name for name in missing]
     say(f"BENCH_INSTALL=1: apt-get install -y {' '.join(packages)}")
-    subprocess.run(["apt-get", "install", "-y", *packages], timeout=600)
+    # A fresh machine's package lists are empty ("Unable to locate package"): update once and retry.
+    if subprocess.run(["apt-get", "install", "-y", *packages], timeout=600).returncode != 0:
+        subprocess.run(["apt-get", "update"], timeout=600)
+        subprocess.run(["apt-get", "install", "-y", *packages], timeout=600)
 
 
 def external_tools(repo: Path, mode: str, sections: list[str]) -> tuple[Path | None, str | None, str | None,
@@ -91,6 +96,16 @@ def external_tools(repo: Path, mode: str, sections: list[str]) -> tuple[Path | N
             package = "nginx-light" if name == "nginx" else name
             reasons[name] = f"{name} is not installed (apt-get install -y {package}, or run with BENCH_INSTALL=1)"
     return locust, wrk, nginx, reasons
+
+
+def wrk2_binary(mode: str) -> str | None:
+    """WRK2=PATH: wrk2 is in no package registry, so it is used only when the user has built it and says where."""
+    path = os.environ.get("WRK2")
+    if mode == "smoke" or not path:
+        return None
+    if not os.access(path, os.X_OK):
+        raise BenchError(f"WRK2={path}: not an executable file (build github.com/giltene/wrk2 with make, then WRK2=its/wrk)")
+    return path
 
 
 def main(argv: list[str]) -> int:
@@ -132,7 +147,7 @@ def main(argv: list[str]) -> int:
     have_valgrind = os.access(VALGRIND, os.X_OK)
     ctx = Context(repo=repo, metronome=metronome, llmsim=llmsim, raw=raw, p=MODES[mode],
                   gen_cpu=cpus[0] if pin else None, server_cpu=cpus[1] if pin else None,
-                  locust=locust, wrk=wrk, nginx=nginx, skip_reasons=reasons)
+                  locust=locust, wrk=wrk, nginx=nginx, skip_reasons=reasons, wrk2=wrk2_binary(mode))
     versions = {"metronome": version([str(metronome), "--version"]), "llmsim": version([str(llmsim), "--version"])}
     if locust:
         versions["locust"] = version([str(locust), "--version"])
@@ -140,6 +155,8 @@ def main(argv: list[str]) -> int:
         versions["wrk"] = version([wrk, "-v"])
     if nginx:
         versions["nginx"] = version([nginx, "-v"])
+    if ctx.wrk2:
+        versions["wrk2"] = version([ctx.wrk2, "-v"])
     if have_valgrind and "4" in sections:
         versions["valgrind"] = version([VALGRIND, "--version"])
     meta = {"started": started.isoformat(timespec="seconds"), "mode": mode, "machine": machine(),

@@ -48,6 +48,7 @@ class Context:
     wrk: str | None
     nginx: str | None
     skip_reasons: dict[str, str] = field(default_factory=dict)   # tool -> why its rows are skipped
+    wrk2: str | None = None        # Gil Tene's open-loop wrk2, built by hand (WRK2=path): not packaged
 
     @property
     def locustfile(self) -> Path:

@@ -1,5 +1,5 @@
 # BENCH_SMOKE's checks: the parsers on known output, and the figures of a smoke run against ground truth.
-from .tools import locust_percentile, parse_wrk
+from .tools import locust_percentile, parse_wrk, parse_wrk2
 
 # wrk 4.1.0's own output (Debian package), kept verbatim.
 WRK_SAMPLE = """\
@@ -20,9 +20,37 @@ Requests/sec: 115374.66
 Transfer/sec:      4.40MB
 """
 
+# wrk2 4.0.0's (github.com/giltene/wrk2, built here) at -R1000 against nginx, its detailed spectrum cut.
+WRK2_SAMPLE = """\
+Running 10s test @ http://127.0.0.1:57543/
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     0.89ms  446.11us   4.58ms   65.64%
+    Req/Sec       -nan      -nan   0.00      0.00%
+  Latency Distribution (HdrHistogram - Recorded Latency)
+ 50.000%    0.86ms
+ 75.000%    1.20ms
+ 90.000%    1.46ms
+ 99.000%    1.99ms
+ 99.900%    2.76ms
+ 99.990%    4.49ms
+ 99.999%    4.58ms
+100.000%    4.58ms
+#[Buckets =           27, SubBuckets     =         2048]
+----------------------------------------------------------
+  9901 requests in 10.00s, 1.41MB read
+Requests/sec:    990.05
+Transfer/sec:    144.06KB
+"""
+
 
 def parsers() -> list[str]:
     found = []
+    parsed2 = parse_wrk2(WRK2_SAMPLE)
+    expected2 = (9901, 0, 990.05, {"p50": 0.86, "p90": 1.46, "p99": 1.99})
+    if parsed2 is None or parsed2[:3] != expected2[:3] or \
+            any(abs(parsed2[3][k] - v) > 1e-9 for k, v in expected2[3].items()):
+        found.append(f"parse_wrk2 gave {parsed2}, expected {expected2}")
     parsed = parse_wrk(WRK_SAMPLE)
     expected = (115402, 7, 115374.66, {"p50": 0.044, "p90": 0.084, "p99": 1.98})
     if parsed is None or parsed[:3] != expected[:3] or \

@@ -9,7 +9,7 @@ from .procs import BenchError, Finished, pinned, run_measured, start_llmsim, sta
 from .report import Column, Row, Table
 from .sections import Context
 from .tls_cost import tls_table
-from .tools import Measured, wrk
+from .tools import Measured, wrk, wrk2
 
 VALGRIND = "/usr/bin/valgrind"
 # Callgrind counts only inside the engine's run loop (Swift-mangled OpenLoopEngine.run): the report at
@@ -68,17 +68,22 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
                   [Column("rate", "offered rps", 0), Column("rps", "achieved rps", 0),
                    Column("cpu_per_10k", "CPU s / 10k req", 3), Column("lag_p99", "send lag p99 ms", 3),
                    Column("rss_mb", "max RSS MB", 1), Column("connections", "connections", 0),
-                   Column("waited_ms", "waited for core ms", 1)])
+                   Column("waited_ms", "waited for core ms", 1), Column("vs_wrk2", "× wrk2's CPU", 2)])
     server = start_nginx(ctx.nginx, cpu=ctx.server_cpu, work_dir=ctx.raw / "nginx4") if ctx.nginx else \
         start_llmsim(ctx.llmsim, ["--fast"], cpu=ctx.server_cpu, log_dir=ctx.raw, name="s4_llmsim")
     table.setup.append(server.command)
     try:
         runs: dict[int, list[Measured]] = {rate: [] for rate in sp.rates}
         wrk_runs: list[Measured] = []
+        wrk2_runs: dict[int, list[Measured]] = {rate: [] for rate in sp.rates}
         for attempt in range(sp.repeats):          # interleaved, so a busy minute spreads over every rate
             for rate in sp.rates:
                 runs[rate].append(ctx.run_metronome(server.url + "/", _http_args(rate, sp.run_sec),
                                                     f"s4_cpu_{rate}_{attempt}", sp.run_sec))
+                if ctx.wrk2:
+                    wrk2_runs[rate].append(wrk2(ctx.wrk2, server.url + "/", rate=rate, connections=sp.wrk_connections,
+                                                duration_sec=sp.run_sec, cpu=ctx.gen_cpu, log_dir=ctx.raw,
+                                                name=f"s4_wrk2_{rate}_{attempt}"))
             if ctx.wrk:
                 wrk_runs.append(wrk(ctx.wrk, server.url + "/", connections=sp.wrk_connections,
                                     duration_sec=sp.run_sec, cpu=ctx.gen_cpu, log_dir=ctx.raw, name=f"s4_wrk_{attempt}"))
@@ -87,13 +92,28 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
         for rate in sp.rates:
             ms = runs[rate]
             per_10k = [m.cpu_s_per_10k() for m in ms]
+            theirs = median([m.cpu_s_per_10k() for m in wrk2_runs[rate]]) if wrk2_runs[rate] else None
+            ours = median(per_10k)
             table.add(Row(f"Metronome → {server.name} @ {rate:,}", {
+                "vs_wrk2": ours / theirs if ours is not None and theirs else None,
                 "rate": rate, "rps": median([m.rps for m in ms]), "cpu_per_10k": median(per_10k),
                 "lag_p99": median([m.send_lag_ms["p99"] for m in ms]), "rss_mb": _largest([m.max_rss_mb for m in ms]),
                 "connections": median([m.extra["connections_opened"] for m in ms]),
                 "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in ms])},
                 [m.command for m in ms], [m.raw for m in ms],
                 note="runs: " + ", ".join(f"{v:.3f}" for v in per_10k if v is not None) if len(ms) > 1 else ""))
+            if wrk2_runs[rate]:
+                w2 = wrk2_runs[rate]
+                table.add(Row(f"wrk2 -t1 -c{sp.wrk_connections} -R{rate} → {server.name}", {
+                    "rate": rate, "rps": median([m.rps for m in w2]), "cpu_per_10k": median([m.cpu_s_per_10k() for m in w2]),
+                    "rss_mb": _largest([m.max_rss_mb for m in w2]), "connections": sp.wrk_connections,
+                    "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in w2])},
+                    [m.command for m in w2], [m.raw for m in w2],
+                    note="open loop at the same rate; runs: " +
+                         ", ".join(f"{m.cpu_s_per_10k():.3f}" for m in w2 if m.cpu_s_per_10k() is not None)))
+        if not ctx.wrk2:
+            table.skipped("wrk2 (open loop)", "WRK2 is not set: wrk2 is in no package registry (build "
+                          "github.com/giltene/wrk2 with make, then WRK2=path/to/wrk make bench-speed)")
         if wrk_runs:
             per_10k = [m.cpu_s_per_10k() for m in wrk_runs]
             table.add(Row(f"wrk -t1 -c{sp.wrk_connections} → {server.name} (closed loop, flat out)", {
@@ -114,7 +134,8 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
         "requests answered. Send lag p99: first byte written − intended send time, from Metronome's --json.",
         "wrk is a closed loop: it sends the next request when one returns, flat out, so it has no rate and no send "
         "lag; its row is the per-request cost of a lean C client at its own (much higher) rate, where a busy loop "
-        "amortises each wake-up over many requests. wrk2 (open loop) is not packaged; Debian's wrk is the reference.",
+        "amortises each wake-up over many requests. wrk2 (open loop, -R) is in no package registry: with WRK2=path "
+        "it runs at each rate, interleaved with Metronome, and '× wrk2's CPU' is the ratio of the two medians.",
         "'waited for core': time the generator was ready to run while another process held its core "
         "(/proc/PID/schedstat). Large values mean the machine, not the generator, set the send lag.",
         "Max RSS from wait4(2), which reports the larger of the tool's peak and the bench's own (the kernel keeps "

@@ -174,6 +174,34 @@ def wrk(binary: str, url: str, *, connections: int, duration_sec: int, cpu: int 
         run_delay_s=done.run_delay_s)
 
 
+def wrk2(binary: str, url: str, *, rate: int, connections: int, duration_sec: int, cpu: int | None, log_dir: Path,
+         name: str) -> Measured:
+    """wrk2 (open loop at a fixed rate) as Gil Tene's fork builds it: not packaged, so only when WRK2 names a binary."""
+    argv = pinned([binary, "-t1", f"-c{connections}", f"-d{duration_sec}s", f"-R{rate}", "--latency", url], cpu)
+    done = run_measured(argv, timeout_sec=duration_sec + 30, log_dir=log_dir, name=name)
+    _check(done, "wrk2")
+    parsed = parse_wrk2(done.stdout)
+    if done.returncode != 0 or parsed is None:
+        raise BenchError(f"wrk2 output not understood (exit {done.returncode}): {done.command}\n{done.stdout[-2000:]}")
+    requests, failed, rps, latency = parsed
+    return Measured(
+        tool="wrk2", command=done.command, raw=str(log_dir / f"{name}.stdout"), requests=requests,
+        succeeded=max(requests - failed, 0), rps=rps, error_rate=failed / requests if requests else 0.0,
+        latency_ms={p: latency.get(p) for p in PERCENTILES}, cpu_s=done.cpu_s,
+        max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s, involuntary_switches=done.involuntary_switches,
+        run_delay_s=done.run_delay_s, offered_rps=float(rate))
+
+
+def parse_wrk2(out: str) -> tuple[int, int, float, dict[str, float]] | None:
+    """wrk's totals, with the percentiles from wrk2's HdrHistogram lines ("  99.000%    1.23ms")."""
+    totals = parse_wrk(out)
+    if totals is None:
+        return None
+    requests, failed, rps, _ = totals
+    latency = {f"p{q}": _ms(v) for q, v in re.findall(r"^\s+(50|90|99)\.000%\s+([\d.]+(?:us|ms|s))$", out, re.M)}
+    return requests, failed, rps, latency
+
+
 def parse_wrk(out: str) -> tuple[int, int, float, dict[str, float]] | None:
     """(requests, failed, requests/s, {p50, p90, p99} ms) from wrk --latency's text, or None."""
     found = re.search(r"(\d+) requests in [\d.]+\w+", out)
