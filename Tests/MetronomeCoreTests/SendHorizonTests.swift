@@ -1,13 +1,19 @@
-// The send horizon: zero below the rate that puts an arrival in it, the cap above.
+// The send horizon: zero below the rate that puts three arrivals under the cap, three arrivals above.
 import XCTest
 @testable import MetronomeCore
 
 final class SendHorizonTests: XCTestCase {
-    func testHorizonIsZeroAtLowRatesAndTheCapOnceAnArrivalFitsInIt() {
-        let horizon = SendHorizon(capNs: 100_000)
-        let table: [(Double, UInt64)] = [(0, 0), (10, 0), (1_000, 0), (9_999, 0), (10_000, 100_000), (30_000, 100_000), (1e9, 100_000)]
+    func testHorizonIsZeroAtLowRatesAndThreeArrivalsOnceTheyFitUnderTheCap() {
+        let horizon = SendHorizon(capNs: 500_000)
+        let table: [(Double, UInt64)] = [(0, 0), (10, 0), (1_000, 0), (5_999, 0), (6_000, 500_000), (10_000, 300_000),
+                                         (30_000, 100_000), (50_000, 60_000), (1e9, 3)]
         for (rate, expected) in table {
             XCTAssertEqual(horizon.horizonNs(ratePerSec: rate), expected, "\(rate) rps")
+        }
+        for rate in stride(from: 6_000.0, through: 200_000, by: 1_237) {
+            let ns = horizon.horizonNs(ratePerSec: rate)
+            XCTAssertLessThanOrEqual(ns, horizon.capNs, "never beyond the cap at \(rate) rps")
+            XCTAssertEqual(Double(ns) * rate / 1e9, 3, accuracy: 1e-3, "three arrivals at \(rate) rps")
         }
         XCTAssertEqual(SendHorizon(capNs: 0).horizonNs(ratePerSec: 1e9), 0, "a cap of 0 never sends ahead")
     }
@@ -20,7 +26,7 @@ final class SendHorizonOptionTests: XCTestCase {
         XCTAssertEqual(set.sendHorizonNs, 250_000)
         XCTAssertTrue(set.resolvedConfig().contains { $0.key == "send_horizon" && $0.value == "250us" })
         XCTAssertEqual(try OptionTable.parse(["http://x", "--send-horizon", "0"]).sendHorizonNs, 0)
-        XCTAssertEqual(RunOptions().sendHorizonNs, 100_000)
+        XCTAssertEqual(RunOptions().sendHorizonNs, 500_000)
         for bad in ["11ms", "-1us", "soon", ""] {
             XCTAssertThrowsError(try OptionTable.parse(["http://x", "--send-horizon", bad]), bad) { error in
                 XCTAssertTrue("\(error)".hasPrefix("--send-horizon"), "\(error)")

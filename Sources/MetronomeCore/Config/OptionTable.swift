@@ -94,7 +94,7 @@ public enum OptionTable {
         },
         OptionSpec(name: "insecure", value: nil, defaultText: "off", help: "https://: do not check the server's certificate or name (said in the report's header).", group: "Connections and time") { options, _ in options.insecure = true },
         OptionSpec(name: "no-tls-resume", value: nil, defaultText: "off: resume", help: "https://: every new connection makes a full TLS handshake instead of resuming the last session.", group: "Connections and time") { options, _ in options.tlsResume = false },
-        OptionSpec(name: "send-horizon", value: "D", defaultText: "100us", help: "Once the rate puts an arrival in it (from 1/D per second), each wake-up also sends every request due this far ahead, timed from its send (counted in early_sends); 0 sends none early. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
+        OptionSpec(name: "send-horizon", value: "D", defaultText: "500us", help: "Cap on how far ahead of its intended start a request may leave: from the rate that puts three arrivals in D (3/D per second: 6,000 rps for 500us), each wake-up also sends every request due within three arrivals, timed from its send (counted in early_sends); 0 sends none early. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
             let ns = try duration(text, "--send-horizon", allowZero: true)
             guard ns <= 10_000_000 else { throw UsageError("--send-horizon", "must be at most 10ms (got '\(text)')") }
             options.sendHorizonNs = ns

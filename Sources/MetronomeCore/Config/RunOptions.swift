@@ -52,7 +52,7 @@ public struct RunOptions: Sendable {
     public var drainNs: UInt64?
     public var idleTimeoutNs: UInt64 = 4_000_000_000
     /// The most a request may leave ahead of its intended start (`SendHorizon`, `--send-horizon`).
-    public var sendHorizonNs: UInt64 = 100_000
+    public var sendHorizonNs: UInt64 = 500_000
     /// `--read-hold`: how near the next deadline must be for the loop to sleep through answers (`EngineConfig.readHoldNs`).
     public var readHoldNs: UInt64 = 1_000_000
     public var workload = WorkloadKind.openaiChat
