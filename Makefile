@@ -2,6 +2,10 @@
 SWIFT ?= swift
 # Release builds: the generator's timing is the product, and tests measure it too.
 CONFIG := -c release
+# The shipped binary carries the Swift runtime and Foundation inside it: a small run's resident memory
+# falls from about 21 MB to 14 MB (the shared libraries' pages it touches), start-up costs less, and it
+# runs on a machine without the toolchain. Tests link dynamically (.build-test); the code is the same.
+STATIC := --static-swift-stdlib
 TESTING := -Xswiftc -enable-testing
 BIN = $(shell $(SWIFT) build $(CONFIG) --show-bin-path)
 TEST_BIN = $(shell $(SWIFT) build $(CONFIG) $(TESTING) --scratch-path .build-test --show-bin-path)
@@ -22,7 +26,7 @@ SOAK_MINUTES ?= 10
 .PHONY: build test run loadtest bench bench-speed bench-smoke clean help-options fuzz sanitize soak grid web-check
 
 build:
-	$(SWIFT) build $(CONFIG)
+	$(SWIFT) build $(CONFIG) $(STATIC)
 
 # Tests build apart (.build-test) so that switching between `make test` and `make run` does not
 # rebuild everything for the -enable-testing flag.

@@ -85,16 +85,24 @@ class Finished:
 
 
 def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_sec: float,
-                 cwd: Path | None = None, log_dir: Path, name: str) -> Finished:
+                 cwd: Path | None = None, log_dir: Path, name: str, peak_rss_by_time: bool = False) -> Finished:
     """Runs argv to its end (killed at timeout_sec) and reads its CPU and max RSS from wait4(2).
 
-    stdout and stderr go to files under log_dir (never pipes: a chatty child cannot block on them)."""
+    stdout and stderr go to files under log_dir (never pipes: a chatty child cannot block on them).
+    peak_rss_by_time: run it under GNU time (/usr/bin/time, Debian's `time`), whose own small peak is
+    all the tool inherits, so a peak below the bench's is measured too; its CPU then includes time's
+    (about a millisecond) and the wait for the core is not read."""
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
+    rss_path = log_dir / f"{name}.maxrss"
+    wrapped = peak_rss_by_time and os.access(GNU_TIME, os.X_OK)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
         own_peak_kb = _own_peak_kb()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
-                                env={**os.environ, **(env or {})})
+        # Wrapped, the tool and time share a new process group, so a timeout's signals reach the tool.
+        run_argv = [GNU_TIME, "-f", "%M", "-o", str(rss_path), *argv] if wrapped else argv
+        proc = subprocess.Popen(run_argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
+                                env={**os.environ, **(env or {})}, start_new_session=wrapped)
+        signal_tool = (lambda sig: _signal_group(proc.pid, sig)) if wrapped else proc.send_signal
         _live[proc.pid] = proc
         timed_out, killed, reaped, run_delay_s = False, False, False, None
         # Waits on a pidfd: the bench sleeps until the child exits instead of waking 50 times a second
@@ -106,32 +114,57 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_
                     max(timeout_sec + (5 if timed_out else 0) - (time.monotonic() - started), 0)
                 if select.select([pidfd], [], [], remaining)[0]:
                     # Exited, not yet reaped: its scheduler statistics are still readable.
-                    run_delay_s = _run_delay_s(proc.pid)
+                    run_delay_s = None if wrapped else _run_delay_s(proc.pid)
                     pid, status, usage = os.wait4(proc.pid, 0)
                     reaped = True
                     break
                 if not timed_out:
                     timed_out = True
-                    proc.send_signal(signal.SIGTERM)
+                    signal_tool(signal.SIGTERM)
                 else:
                     killed = True
-                    proc.kill()
+                    signal_tool(signal.SIGKILL)
         finally:
             os.close(pidfd)
             if not reaped:
                 # Reached only when interrupted mid-wait: end the child before leaving.
-                proc.kill()
+                signal_tool(signal.SIGKILL)
                 os.wait4(proc.pid, 0)
                 proc.returncode = -signal.SIGKILL
+            elif wrapped and timed_out:
+                _signal_group(proc.pid, signal.SIGKILL)      # time is gone; a tool that outlived it is not left running
             _live.pop(proc.pid, None)
         wall_s = time.monotonic() - started
     # wait4 reaped the child: tell Popen, so it never waits again.
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Finished(argv=argv, env=env or {}, returncode=proc.returncode, wall_s=wall_s,
-                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=usage.ru_maxrss if usage.ru_maxrss > own_peak_kb else None,
+    if wrapped:
+        max_rss_kb = _time_peak_kb(rss_path)
+    else:
+        max_rss_kb = usage.ru_maxrss if usage.ru_maxrss > own_peak_kb else None
+    return Finished(argv=run_argv, env=env or {}, returncode=proc.returncode, wall_s=wall_s,
+                    user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=max_rss_kb,
                     involuntary_switches=usage.ru_nivcsw, run_delay_s=run_delay_s,
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"),
                     timed_out=timed_out)
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def _time_peak_kb(path: Path) -> int | None:
+    """The last line GNU time wrote (-f %M): the tool's max RSS in KiB; None if it wrote none."""
+    try:
+        lines = path.read_text(errors="replace").split()
+        return int(lines[-1]) if lines else None
+    except (OSError, ValueError):
+        return None
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _own_peak_kb() -> int:

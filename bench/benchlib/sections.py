@@ -54,9 +54,10 @@ class Context:
     def locustfile(self) -> Path:
         return self.repo / "bench" / "locust" / "locustfile.py"
 
-    def run_metronome(self, url: str, args: list[str], name: str, duration_sec: float) -> Measured:
+    def run_metronome(self, url: str, args: list[str], name: str, duration_sec: float,
+                      peak_rss_by_time: bool = False) -> Measured:
         return metronome(self.metronome, url, args, cpu=self.gen_cpu, timeout_sec=duration_sec + 90,
-                         log_dir=self.raw, name=name)
+                         log_dir=self.raw, name=name, peak_rss_by_time=peak_rss_by_time)
 
     def run_locust(self, host: str, users: int, spawn_rate: float, run_sec: float, env: dict, name: str) -> Measured:
         return locust(self.locust, self.locustfile, host, users=users, spawn_rate=spawn_rate, run_sec=run_sec,

@@ -52,11 +52,6 @@ SPEED_MODES = {
 }
 
 
-def _largest(values: list) -> float | None:
-    known = [v for v in values if v is not None]
-    return max(known) if known else None
-
-
 def _http_args(rate: int, seconds: float) -> list[str]:
     return ["--workload", "http", "--rate", str(rate), "--arrival", "constant", "--ramp", "0s",
             "--duration", f"{seconds:g}s", "--timeout", "10s", "--drain", "2s"]
@@ -67,7 +62,7 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
                   f"median of {sp.repeats}), wrk beside it",
                   [Column("rate", "offered rps", 0), Column("rps", "achieved rps", 0),
                    Column("cpu_per_10k", "CPU s / 10k req", 3), Column("lag_p99", "send lag p99 ms", 3),
-                   Column("rss_mb", "max RSS MB", 1), Column("connections", "connections", 0),
+                   Column("connections", "connections", 0),
                    Column("waited_ms", "waited for core ms", 1), Column("vs_wrk2", "× wrk2's CPU", 2)])
     server = start_nginx(ctx.nginx, cpu=ctx.server_cpu, work_dir=ctx.raw / "nginx4") if ctx.nginx else \
         start_llmsim(ctx.llmsim, ["--fast"], cpu=ctx.server_cpu, log_dir=ctx.raw, name="s4_llmsim")
@@ -97,7 +92,7 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
             table.add(Row(f"Metronome → {server.name} @ {rate:,}", {
                 "vs_wrk2": ours / theirs if ours is not None and theirs else None,
                 "rate": rate, "rps": median([m.rps for m in ms]), "cpu_per_10k": median(per_10k),
-                "lag_p99": median([m.send_lag_ms["p99"] for m in ms]), "rss_mb": _largest([m.max_rss_mb for m in ms]),
+                "lag_p99": median([m.send_lag_ms["p99"] for m in ms]),
                 "connections": median([m.extra["connections_opened"] for m in ms]),
                 "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in ms])},
                 [m.command for m in ms], [m.raw for m in ms],
@@ -106,7 +101,7 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
                 w2 = wrk2_runs[rate]
                 table.add(Row(f"wrk2 -t1 -c{sp.wrk_connections} -R{rate} → {server.name}", {
                     "rate": rate, "rps": median([m.rps for m in w2]), "cpu_per_10k": median([m.cpu_s_per_10k() for m in w2]),
-                    "rss_mb": _largest([m.max_rss_mb for m in w2]), "connections": sp.wrk_connections,
+                    "connections": sp.wrk_connections,
                     "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in w2])},
                     [m.command for m in w2], [m.raw for m in w2],
                     note="open loop at the same rate; runs: " +
@@ -118,12 +113,10 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
             per_10k = [m.cpu_s_per_10k() for m in wrk_runs]
             table.add(Row(f"wrk -t1 -c{sp.wrk_connections} → {server.name} (closed loop, flat out)", {
                 "rps": median([m.rps for m in wrk_runs]), "cpu_per_10k": median(per_10k),
-                "rss_mb": _largest([m.max_rss_mb for m in wrk_runs]), "connections": sp.wrk_connections,
+                "connections": sp.wrk_connections,
                 "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in wrk_runs])},
                 [m.command for m in wrk_runs], [m.raw for m in wrk_runs],
                 note="no rate to aim at: as fast as it can" +
-                     ("; max RSS below the bench's own, see the notes" if _largest([m.max_rss_mb for m in wrk_runs]) is None
-                      else "") +
                      (" (runs: " + ", ".join(f"{v:.3f}" for v in per_10k if v is not None) + ")" if len(wrk_runs) > 1 else "")))
         else:
             table.skipped("wrk (closed loop)", ctx.skip_reasons.get("wrk", "wrk is not installed"))
@@ -138,9 +131,8 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
         "it runs at each rate, interleaved with Metronome, and '× wrk2's CPU' is the ratio of the two medians.",
         "'waited for core': time the generator was ready to run while another process held its core "
         "(/proc/PID/schedstat). Large values mean the machine, not the generator, set the send lag.",
-        "Max RSS from wait4(2), which reports the larger of the tool's peak and the bench's own (the kernel keeps "
-        "the peak of the memory a process had before exec): '—' means the tool stayed below the bench's "
-        "(wrk's is about 5 MB: /usr/bin/time -f %M wrk … shows it)."]
+        "Memory is table 4c's: wait4(2) here would report the larger of the tool's peak and the bench's own (the "
+        "kernel keeps the peak a process had before exec), and every tool in this table stays below the bench's."]
     return table
 
 
@@ -262,19 +254,19 @@ def memory_table(ctx: Context, sp: SpeedParams) -> Table:
                 (f"{sp.cap_rate:,} rps for {sp.cap_sec} s against the same frozen server (the pool doubles "
                  f"once a second up to the cap)", frozen.url + "/",
                  frozen_args(sp.cap_rate, sp.cap_sec), "s4_mem_cap", sp.cap_sec)):
-            m = ctx.run_metronome(url, args, name, seconds)
+            m = ctx.run_metronome(url, args, name, seconds, peak_rss_by_time=True)
             table.add(Row(label, {"rss_mb": m.max_rss_mb, "connections": m.extra["connections_opened"],
                                   "requests": m.extra["scheduled"], "succeeded": m.succeeded}, [m.command], [m.raw]))
     finally:
         stop(fast.proc)
         stop(frozen.proc)
     table.notes += [
-        "Max RSS from wait4(2). Most of a small run's is shared libraries and code: a Swift program importing "
-        "Foundation starts at about 17 MB on Linux, one importing only Glibc at about 8 MB (measure with "
-        "`/usr/bin/time -f %M` on a two-line program); Metronome's own heap and anonymous memory in a small run "
-        "are a few hundred KiB, the rest above that floor is code pages (its own text, and more of libswiftCore). "
-        "Per-connection state is initialised when a connection is first used, so memory follows the connections "
-        "opened, not --max-connections.",
+        "Max RSS of the generator alone, from GNU time's wait4(2) (/usr/bin/time -f %M, Debian's `time`; without "
+        "it, '—' where the figure would be the bench's own peak). `make build` links the Swift runtime and "
+        "Foundation into the binary (--static-swift-stdlib), so a small run's memory is its own code pages, libc's "
+        "and libstdc++'s, and a few hundred KiB of heap; a two-line Swift program importing Foundation is 16.3 MB "
+        "linked dynamically, 5.1 MB statically. Per-connection state is initialised when a connection is first "
+        "used, so memory follows the connections opened, not --max-connections.",
         "Frozen from the start: no request ever finishes, so no service time paces the pool; it starts at "
         "max(256, 10 ms of arrivals) and doubles once a second (ConnectionPacing). Before, every request due "
         "opened its own connection up to --max-connections. Requests that wait are queued and counted; the runs "

@@ -53,9 +53,9 @@ def _check(done: Finished, tool: str) -> None:
 # --- Metronome --------------------------------------------------------------------------------------
 
 def metronome(binary: Path, url: str, args: list[str], *, cpu: int | None, timeout_sec: float,
-              log_dir: Path, name: str) -> Measured:
+              log_dir: Path, name: str, peak_rss_by_time: bool = False) -> Measured:
     argv = pinned([str(binary), "run", url, *args, "--json", "--quiet", "--no-files"], cpu)
-    done = run_measured(argv, timeout_sec=timeout_sec, log_dir=log_dir, name=name)
+    done = run_measured(argv, timeout_sec=timeout_sec, log_dir=log_dir, name=name, peak_rss_by_time=peak_rss_by_time)
     _check(done, "metronome")
     try:
         summary = json.loads(done.stdout)
