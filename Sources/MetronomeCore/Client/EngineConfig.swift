@@ -25,8 +25,8 @@ public struct EngineConfig: Sendable {
     public var handlesSignals = false
     /// `--request-log`: one line per request; nil writes none.
     public var requestLog: RequestLog?
-    /// The most a request may leave ahead of its intended start, once the rate fills it (`SendHorizon`); 0 never sends early.
-    public var sendHorizonCapNs: UInt64 = 100_000
+    /// The most a request may leave ahead of its intended start (`SendHorizon`: three arrivals, once they fit); 0 never sends early.
+    public var sendHorizonCapNs: UInt64 = 500_000
     /// When the loop's next deadline is at most this far off it sleeps until then without waking
     /// for answers, and an answer read after such a sleep ends at the kernel's receive time of its
     /// last segment (SO_TIMESTAMPNS), not at the read. Only where the workload times nothing but
