@@ -74,6 +74,27 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertLessThan(gapMs, 2.5, "held answers timed by their read, about 5 ms late")
     }
 
+    /// While requests queue for a connection the loop reads each answer as it comes, since that
+    /// answer frees the connection they wait for. One connection, answers in 2 ms, 1,000 rps: the
+    /// queue never empties after the first milliseconds, so the loop (which would otherwise hold
+    /// reads before nearly every arrival, 1 ms apart) holds almost none.
+    func testAnswersAreNotHeldWhileRequestsQueueForAConnection() throws {
+        let body = NSTemporaryDirectory() + "metronome-queue-body-\(getpid()).json"
+        try #"{"model":"llmsim","prompt":"hi","max_tokens":1,"stream":false}"#.write(toFile: body, atomically: true, encoding: .utf8)
+        defer { unlink(body) }
+        let server = try startServer {
+            $0.ttftNs = 2_000_000
+            $0.prefillPerTokenNs = 0
+            $0.itlNs = 0
+        }
+        let (summary, _) = try run(["--method", "POST", "--body", body, "--header", "Content-Type: application/json",
+                                    "--rate", "1000", "--duration", "1s", "--arrival", "constant", "--max-connections", "1",
+                                    "--timeout", "5s", "--drain", "5s", "--read-hold", "1ms"],
+                                   path: "/v1/completions", port: server.port)
+        XCTAssertEqual(summary.total.succeeded, 1_000)
+        XCTAssertLessThan(summary.connectionCounter(.readsHeld), 50, "answers held while requests waited for them")
+    }
+
     /// Where more than the end is timed (the LLM workload's first token and gaps), answers are read
     /// as they arrive whatever `--read-hold` says.
     func testStreamsAreNeverHeld() throws {

@@ -825,9 +825,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let deadline = nextDeadline()
         pollWaits &+= 1
         let count: Int
-        if readHoldNs > 0 && deadline > now && deadline &- now <= readHoldNs && busy.count > 0 && connecting.head < 0 {
+        if readHoldNs > 0 && deadline > now && deadline &- now <= readHoldNs && busy.count > 0 && connecting.head < 0
+            && queue.isEmpty {
             // Answers that come meanwhile end at their kernel receive time; the wake-up each would
-            // cost is saved. A connect in progress is waited for, so connect times stay exact.
+            // cost is saved. A connect in progress is waited for, so connect times stay exact, and
+            // so is an answer while requests queue for a connection: it frees one for them.
             sleepUntil(deadline)
             readsHeld &+= 1
             // Arrivals first: the answers waiting were stamped as they came, so reading them after the
