@@ -30,6 +30,9 @@ final class HostileServer: @unchecked Sendable {
         case status(Int)
         /// A 100-byte answer, one byte every `everyMs`: each read is short, none is the last.
         case trickle(everyMs: Int)
+        /// 200 "ok" with neither length nor chunking (`Connection: close`), the close `closeAfterMs`
+        /// after the body: the answer is complete only at the close.
+        case closeDelimited(closeAfterMs: Int)
     }
 
     let listener: Listener
@@ -132,6 +135,10 @@ final class HostileServer: @unchecked Sendable {
                 return
             case .status(let code):
                 guard send(fd, "HTTP/1.1 \(code) Odd\r\nContent-Length: 0\r\n\r\n") else { return }
+            case .closeDelimited(let closeAfterMs):
+                _ = send(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nok")
+                pause(ms: closeAfterMs)
+                return
             case .trickle(let everyMs):
                 for byte in Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100) {
                     guard !isStopping, send(fd, String(decoding: [byte], as: UTF8.self)) else { return }

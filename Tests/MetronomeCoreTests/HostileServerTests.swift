@@ -119,6 +119,59 @@ final class HostileServerTests: XCTestCase {
         }
     }
 
+    // MARK: Held reads (the loop sleeping through answers, `--read-hold`)
+
+    /// At 100 rps with `--read-hold 10ms` the next arrival is always within the hold, so the loop
+    /// sleeps through answers and reads them late: each misbehaviour is still its own outcome, every
+    /// request counted once.
+    func testHeldReadsTellEachWayOfFailing() throws {
+        let cases: [(HostileServer.Behaviour, Outcome)] = [(.closeAfterHeaders, .closedEarly), (.closeMidBody, .closedEarly),
+                                                           (.resetAfterHeaders, .reset), (.closeAfter(requests: 1), .closedBeforeResponse)]
+        for (behaviour, expected) in cases {
+            let server = try server(behaviour)
+            let (summary, stats, _) = try run(server, ["--rate", "100", "--duration", "500ms", "--arrival", "constant",
+                                                       "--read-hold", "10ms", "--drain", "3s"])
+            XCTAssertEqual(server.requestsReceived, 50, "\(behaviour)")
+            XCTAssertEqual(stats.total.count(expected), 50, "\(behaviour): \(summary.total.errors)")
+            XCTAssertGreaterThan(summary.connectionCounter(.readsHeld), 0, "\(behaviour): the loop held reads")
+        }
+    }
+
+    /// A trickled answer (140 bytes, a byte a millisecond) read late in many pieces ends at the
+    /// receive stamp of its last byte: never before the 139 pauses between the server's writes.
+    func testHeldReadsOfATrickledAnswerEndAtItsLastByte() throws {
+        let server = try server(.trickle(everyMs: 1))
+        let (summary, _, _) = try run(server, ["--rate", "100", "--duration", "500ms", "--arrival", "constant",
+                                               "--read-hold", "10ms", "--timeout", "5s", "--drain", "5s"])
+        XCTAssertEqual(summary.total.succeeded, 50, "\(summary.total.errors)")
+        XCTAssertEqual(summary.connectionCounter(.kernelReceiveStamps), 50)
+        XCTAssertGreaterThan(summary.connectionCounter(.readsHeld), 0)
+        XCTAssertGreaterThanOrEqual(summary.total.latency.min, 138.8, "139 pauses of a millisecond before the last byte (less the histogram's 0.1 %)")
+    }
+
+    /// An answer ended by the close is complete only at the close, which the kernel does not stamp:
+    /// held or not, its latency includes the 30 ms the server waited before closing.
+    func testAnAnswerEndedByTheCloseEndsAtTheCloseWhenReadsAreHeld() throws {
+        let server = try server(.closeDelimited(closeAfterMs: 30))
+        for hold in ["10ms", "0"] {
+            let (summary, _, _) = try run(server, ["--rate", "100", "--duration", "500ms", "--arrival", "constant",
+                                                   "--read-hold", hold, "--drain", "3s"])
+            XCTAssertEqual(summary.total.succeeded, 50, "--read-hold \(hold): \(summary.total.errors)")
+            XCTAssertGreaterThanOrEqual(summary.total.latency.min, 29.97, "--read-hold \(hold): timed before the close (less the histogram's 0.1 %)")
+            XCTAssertEqual(summary.connectionCounter(.kernelReceiveStamps), 0, "--read-hold \(hold)")
+        }
+    }
+
+    /// A flooding connection and held reads: the loop still sends on schedule and times each out.
+    func testHeldReadsBesideAnEndlessStreamKeepScheduleAndTimeout() throws {
+        let server = try server(.floodEvents)
+        let (summary, stats, _) = try run(server, ["--rate", "20", "--duration", "500ms", "--arrival", "constant",
+                                                   "--read-hold", "10ms", "--timeout", "500ms", "--drain", "2s"])
+        XCTAssertEqual(summary.total.sent, 10)
+        XCTAssertEqual(server.requestsReceived, 10)
+        XCTAssertEqual(stats.total.count(.timeout), 10)
+    }
+
     // MARK: Idle connections
 
     func testIdleConnectionsAreClosedByTheGeneratorAfterTheIdleTimeout() throws {

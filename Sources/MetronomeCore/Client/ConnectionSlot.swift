@@ -45,9 +45,6 @@ struct ConnectionSlot {
     var entry: Int32 = 0
     var written = 0
     var receivedBytes = 0
-    /// With receive stamps (`EngineConfig.readHoldNs`): when the last bytes of this response arrived,
-    /// on the loop's clock, so an answer that ends at the close is timed by its last byte, not by the FIN's read.
-    var lastBytesNs: UInt64 = 0
 }
 
 /// A doubly linked list threaded through the slab by index.

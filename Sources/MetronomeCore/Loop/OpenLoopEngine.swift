@@ -531,7 +531,6 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         slot.pointee.entry = requests.entry(forSequence: request.sequence)
         slot.pointee.written = 0
         slot.pointee.receivedBytes = 0
-        slot.pointee.lastBytesNs = 0
         slot.pointee.deadlineNs = now &+ config.requestTimeoutNs
         slab.pushBack(index, to: &busy)
         let width = requests.sequenceWidth(of: slot.pointee.entry)
@@ -629,7 +628,6 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             switch result {
             case .bytes(let n):
                 slot.pointee.receivedBytes += n
-                if stampNs != 0 { slot.pointee.lastBytesNs = now }
                 var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now, status: parsers[Int(index)].status)
                 let step = parsers[Int(index)].parse(UnsafeRawBufferPointer(start: readBuffer, count: n), into: &sink)
                 switch step {
@@ -650,12 +648,11 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             case .wouldBlock:
                 return
             case .endOfFile:
-                // A body that ends at the close ended with its last bytes, which a held read stamped.
-                let endNs = slot.pointee.lastBytesNs != 0 ? slot.pointee.lastBytesNs : now
-                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: endNs, status: parsers[Int(index)].status)
+                // A body that ends at the close is complete only at the close, and the kernel stamps
+                // data, not a FIN: such an answer is timed by this read, a bound it cannot beat.
+                var sink = ScannerSink(scanner: scanners + Int(index), nowNs: now, status: parsers[Int(index)].status)
                 if case .complete = parsers[Int(index)].endOfInput(into: &sink) {
-                    if slot.pointee.lastBytesNs != 0 { kernelReceiveStamps &+= 1 }
-                    completeResponse(index, now: endNs, reusable: false)
+                    completeResponse(index, now: now, reusable: false)
                 } else {
                     closedUnderRequest(index, now: now)
                 }
