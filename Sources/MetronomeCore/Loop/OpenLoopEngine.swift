@@ -674,6 +674,16 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         return at >= sentNs && at <= now ? at : now
     }
 
+    /// Whether the loop may sleep to `deadline` without waking for answers (`EngineConfig.readHoldNs`).
+    /// Answers that come meanwhile end at their kernel receive time; the wake-up each would cost is
+    /// saved. A connect in progress is waited for, so connect times stay exact, and so is an answer
+    /// while requests queue for a connection: it frees one for them.
+    @inline(__always)
+    private func holdsReads(until deadline: UInt64, now: UInt64) -> Bool {
+        readHoldNs > 0 && deadline > now && deadline &- now <= readHoldNs && busy.count > 0 && connecting.head < 0
+            && queue.isEmpty
+    }
+
     /// The read budget ran out: the slot is read again on the next turn. False if the list is full.
     private mutating func deferRead(_ index: Int32) -> Bool {
         let slot = slab.slots + Int(index)
@@ -822,11 +832,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         let deadline = nextDeadline()
         pollWaits &+= 1
         let count: Int
-        if readHoldNs > 0 && deadline > now && deadline &- now <= readHoldNs && busy.count > 0 && connecting.head < 0
-            && queue.isEmpty {
-            // Answers that come meanwhile end at their kernel receive time; the wake-up each would
-            // cost is saved. A connect in progress is waited for, so connect times stay exact, and
-            // so is an answer while requests queue for a connection: it frees one for them.
+        if holdsReads(until: deadline, now: now) {
             sleepUntil(deadline)
             readsHeld &+= 1
             // Arrivals first: the answers waiting were stamped as they came, so reading them after the

@@ -46,23 +46,21 @@ public enum IOResult: Equatable {
 /// `read(2)`, retried on EINTR.
 @inline(__always)
 public func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> IOResult {
-    while true {
-        let n = Glibc.read(fd, buffer, count)
-        if n > 0 { return .bytes(n) }
-        if n == 0 { return .endOfFile }
-        let code = currentErrno()
-        if code == EINTR { continue }
-        if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
-        return .failed(code)
-    }
+    readResult { Glibc.read(fd, buffer, count) }
 }
 
 /// `readSome` that also gives the kernel's receive time (CLOCK_REALTIME ns, 0 if none came) of the
 /// last segment the read took: see `clinux_read_stamped`.
 @inline(__always)
 public func readSomeStamped(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, stampNs: inout Int64) -> IOResult {
+    readResult { clinux_read_stamped(fd, buffer, count, &stampNs) }
+}
+
+/// A read's return value as an `IOResult`, the read retried on EINTR.
+@inline(__always)
+private func readResult(_ read: () -> Int) -> IOResult {
     while true {
-        let n = clinux_read_stamped(fd, buffer, count, &stampNs)
+        let n = read()
         if n > 0 { return .bytes(n) }
         if n == 0 { return .endOfFile }
         let code = currentErrno()
