@@ -19,34 +19,28 @@ final class SendHorizonTests: XCTestCase {
     }
 }
 
-/// `--send-horizon`: a duration from 0 to 10ms, into the options and the resolved config.
+/// `--send-horizon` and `--read-hold`: a duration from 0 to 10ms, into the options and the resolved
+/// config; a bad value is a usage error naming the flag.
 final class SendHorizonOptionTests: XCTestCase {
-    func testTheFlagSetsTheCapAndRefusesBadValues() throws {
-        let set = try OptionTable.parse(["http://x", "--rate", "1", "--duration", "1s", "--send-horizon", "250us"])
-        XCTAssertEqual(set.sendHorizonNs, 250_000)
-        XCTAssertTrue(set.resolvedConfig().contains { $0.key == "send_horizon" && $0.value == "250us" })
-        XCTAssertEqual(try OptionTable.parse(["http://x", "--send-horizon", "0"]).sendHorizonNs, 0)
-        XCTAssertEqual(RunOptions().sendHorizonNs, 500_000)
+    func checkHoldLikeFlag(_ flag: String, key: String, _ value: KeyPath<RunOptions, UInt64>, defaultNs: UInt64) throws {
+        let set = try OptionTable.parse(["http://x", "--rate", "1", "--duration", "1s", flag, "250us"])
+        XCTAssertEqual(set[keyPath: value], 250_000, flag)
+        XCTAssertTrue(set.resolvedConfig().contains { $0.key == key && $0.value == "250us" }, flag)
+        XCTAssertEqual(try OptionTable.parse(["http://x", flag, "0"])[keyPath: value], 0, flag)
+        XCTAssertEqual(try OptionTable.parse(["http://x", flag, "10ms"])[keyPath: value], 10_000_000, flag)
+        XCTAssertEqual(RunOptions()[keyPath: value], defaultNs, flag)
         for bad in ["11ms", "-1us", "soon", ""] {
-            XCTAssertThrowsError(try OptionTable.parse(["http://x", "--send-horizon", bad]), bad) { error in
-                XCTAssertTrue("\(error)".hasPrefix("--send-horizon"), "\(error)")
+            XCTAssertThrowsError(try OptionTable.parse(["http://x", flag, bad]), "\(flag) \(bad)") { error in
+                XCTAssertTrue("\(error)".hasPrefix(flag), "\(error)")
             }
         }
     }
-}
 
-/// `--read-hold`: a duration from 0 to 10ms, into the options, the resolved config and the engine's.
-final class ReadHoldOptionTests: XCTestCase {
-    func testTheFlagSetsTheHoldAndRefusesBadValues() throws {
-        let set = try OptionTable.parse(["http://x", "--rate", "1", "--duration", "1s", "--read-hold", "2ms"])
-        XCTAssertEqual(set.readHoldNs, 2_000_000)
-        XCTAssertTrue(set.resolvedConfig().contains { $0.key == "read_hold" && $0.value == "2ms" })
-        XCTAssertEqual(try OptionTable.parse(["http://x", "--read-hold", "0"]).readHoldNs, 0)
-        XCTAssertEqual(RunOptions().readHoldNs, 1_000_000)
-        for bad in ["11ms", "-1us", "later", ""] {
-            XCTAssertThrowsError(try OptionTable.parse(["http://x", "--read-hold", bad]), bad) { error in
-                XCTAssertTrue("\(error)".hasPrefix("--read-hold"), "\(error)")
-            }
-        }
+    func testTheFlagSetsTheCapAndRefusesBadValues() throws {
+        try checkHoldLikeFlag("--send-horizon", key: "send_horizon", \.sendHorizonNs, defaultNs: 500_000)
+    }
+
+    func testReadHoldSetsTheHoldAndRefusesBadValues() throws {
+        try checkHoldLikeFlag("--read-hold", key: "read_hold", \.readHoldNs, defaultNs: 1_000_000)
     }
 }

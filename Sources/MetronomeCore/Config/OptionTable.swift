@@ -66,9 +66,7 @@ public enum OptionTable {
             options.spawnRate = try rate(text, "--spawn-rate", allowZero: false)
         },
         OptionSpec(name: "think-time", value: "D", defaultText: "0s", help: "With --concurrency: each worker's pause between the end of its request and its next send.", group: "Rate plan") { options, text throws(UsageError) in
-            let ns = try duration(text, "--think-time", allowZero: true)
-            guard ns <= RunOptions.maxThinkTimeNs else { throw UsageError("--think-time", "must be at most 1h (got '\(text)')") }
-            options.thinkTimeNs = ns
+            options.thinkTimeNs = try duration(text, "--think-time", allowZero: true, atMostNs: RunOptions.maxThinkTimeNs)
         },
         OptionSpec(name: "max-connections", value: "N", defaultText: "10000", help: "Cap on open connections; the pool grows on demand up to it.", group: "Connections and time") { options, text throws(UsageError) in
             options.maxConnections = try count(text, "--max-connections", range: 1...1_000_000)
@@ -95,14 +93,10 @@ public enum OptionTable {
         OptionSpec(name: "insecure", value: nil, defaultText: "off", help: "https://: do not check the server's certificate or name (said in the report's header).", group: "Connections and time") { options, _ in options.insecure = true },
         OptionSpec(name: "no-tls-resume", value: nil, defaultText: "off: resume", help: "https://: every new connection makes a full TLS handshake instead of resuming the last session.", group: "Connections and time") { options, _ in options.tlsResume = false },
         OptionSpec(name: "send-horizon", value: "D", defaultText: "500us", help: "Cap on how far ahead of its intended start a request may leave: from the rate that puts three arrivals in D (3/D per second: 6,000 rps for 500us), each wake-up also sends every request due within three arrivals, timed from its send (counted in early_sends); 0 sends none early. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
-            let ns = try duration(text, "--send-horizon", allowZero: true)
-            guard ns <= 10_000_000 else { throw UsageError("--send-horizon", "must be at most 10ms (got '\(text)')") }
-            options.sendHorizonNs = ns
+            options.sendHorizonNs = try duration(text, "--send-horizon", allowZero: true, atMostNs: 10_000_000)
         },
         OptionSpec(name: "read-hold", value: "D", defaultText: "1ms", help: "--workload http over http://: when the loop's next deadline is at most this far off, it sleeps until then without waking for answers, and reads them with the kernel's receive time as their end (one wake-up per arrival instead of two; counted in reads_held). 0 reads each answer as it arrives. At most 10ms.", group: "Connections and time") { options, text throws(UsageError) in
-            let ns = try duration(text, "--read-hold", allowZero: true)
-            guard ns <= 10_000_000 else { throw UsageError("--read-hold", "must be at most 10ms (got '\(text)')") }
-            options.readHoldNs = ns
+            options.readHoldNs = try duration(text, "--read-hold", allowZero: true, atMostNs: 10_000_000)
         },
         OptionSpec(name: "workload", value: "KIND", defaultText: "openai-chat", help: "What to send: `openai-chat` (POST /v1/chat/completions), `openai-completions` (POST /v1/completions), or `http` (the URL as given, with --method, --header, --body).", group: "Workload") { options, text throws(UsageError) in
             guard let kind = WorkloadKind(rawValue: text) else {
@@ -289,10 +283,12 @@ public enum OptionTable {
 
     // MARK: Value parsers shared by the table
 
-    public static func duration(_ text: String, _ flag: String, allowZero: Bool) throws(UsageError) -> UInt64 {
+    public static func duration(_ text: String, _ flag: String, allowZero: Bool,
+                                atMostNs: UInt64 = .max) throws(UsageError) -> UInt64 {
         guard let ns = Units.parseDuration(text), allowZero || ns > 0 else {
             throw UsageError(flag, "must be a duration\(allowZero ? "" : " above 0") such as 500ms, 10s, 2m or 1h30m (got '\(text)')")
         }
+        guard ns <= atMostNs else { throw UsageError(flag, "must be at most \(Units.formatDuration(atMostNs)) (got '\(text)')") }
         return ns
     }
 
