@@ -11,6 +11,20 @@ final class EngineLoopTests: XCTestCase {
 
     func startServer(_ configure: (inout SimConfig) -> Void) throws -> SimServer { try startLLMSim(configure) }
 
+    /// llmsim answering each POST /v1/completions `answerAfterNs` after it arrives, and the
+    /// `--workload http` options that send it one (the body file goes at teardown).
+    func completionsServer(answerAfterNs: UInt64) throws -> (SimServer, [String]) {
+        let body = NSTemporaryDirectory() + "metronome-completions-body-\(getpid()).json"
+        try #"{"model":"llmsim","prompt":"hi","max_tokens":1,"stream":false}"#.write(toFile: body, atomically: true, encoding: .utf8)
+        addTeardownBlock { unlink(body) }
+        let server = try startServer {
+            $0.ttftNs = answerAfterNs
+            $0.prefillPerTokenNs = 0
+            $0.itlNs = 0
+        }
+        return (server, ["--method", "POST", "--body", body, "--header", "Content-Type: application/json"])
+    }
+
     /// At 2,000 rps a 2 ms cap gives a horizon of three arrivals (1.5 ms): one timer wake sends the
     /// request due and the three after it, so the loop waits in epoll well under once per request (one
     /// wake for the arrival and one for the response each: about 2 per request without coalescing).
@@ -44,16 +58,8 @@ final class EngineLoopTests: XCTestCase {
     /// by the kernel's receive stamp it is the same. The two runs are compared with each other, not with
     /// a fixed figure, so a server thread that a busy machine wakes late moves both alike.
     func testHeldReadsEndAtTheKernelsReceiveTimeNotAtTheRead() throws {
-        let body = NSTemporaryDirectory() + "metronome-hold-body-\(getpid()).json"
-        try #"{"model":"llmsim","prompt":"hi","max_tokens":1,"stream":false}"#.write(toFile: body, atomically: true, encoding: .utf8)
-        defer { unlink(body) }
-        let server = try startServer {
-            $0.ttftNs = 25_000_000
-            $0.prefillPerTokenNs = 0
-            $0.itlNs = 0
-        }
-        let request = ["--method", "POST", "--body", body, "--header", "Content-Type: application/json",
-                       "--rate", "100", "--duration", "2s", "--arrival", "constant"]
+        let (server, post) = try completionsServer(answerAfterNs: 25_000_000)
+        let request = post + ["--rate", "100", "--duration", "2s", "--arrival", "constant"]
         var gapMs = Double.infinity
         for attempt in 1...2 where gapMs >= 2.5 {   // one retry: a busy minute can delay either run's answers
             let (held, _) = try run(request + ["--read-hold", "10ms"], path: "/v1/completions", port: server.port)
@@ -79,17 +85,9 @@ final class EngineLoopTests: XCTestCase {
     /// queue never empties after the first milliseconds, so the loop (which would otherwise hold
     /// reads before nearly every arrival, 1 ms apart) holds almost none.
     func testAnswersAreNotHeldWhileRequestsQueueForAConnection() throws {
-        let body = NSTemporaryDirectory() + "metronome-queue-body-\(getpid()).json"
-        try #"{"model":"llmsim","prompt":"hi","max_tokens":1,"stream":false}"#.write(toFile: body, atomically: true, encoding: .utf8)
-        defer { unlink(body) }
-        let server = try startServer {
-            $0.ttftNs = 2_000_000
-            $0.prefillPerTokenNs = 0
-            $0.itlNs = 0
-        }
-        let (summary, _) = try run(["--method", "POST", "--body", body, "--header", "Content-Type: application/json",
-                                    "--rate", "1000", "--duration", "1s", "--arrival", "constant", "--max-connections", "1",
-                                    "--timeout", "5s", "--drain", "5s", "--read-hold", "1ms"],
+        let (server, post) = try completionsServer(answerAfterNs: 2_000_000)
+        let (summary, _) = try run(post + ["--rate", "1000", "--duration", "1s", "--arrival", "constant", "--max-connections", "1",
+                                           "--timeout", "5s", "--drain", "5s", "--read-hold", "1ms"],
                                    path: "/v1/completions", port: server.port)
         XCTAssertEqual(summary.total.succeeded, 1_000)
         XCTAssertLessThan(summary.connectionCounter(.readsHeld), 50, "answers held while requests waited for them")
