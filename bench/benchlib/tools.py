@@ -159,37 +159,33 @@ def _ms(text: str) -> float:
 
 def wrk(binary: str, url: str, *, connections: int, duration_sec: int, cpu: int | None, log_dir: Path,
         name: str) -> Measured:
-    argv = pinned([binary, "-t1", f"-c{connections}", f"-d{duration_sec}s", "--latency", url], cpu)
-    done = run_measured(argv, timeout_sec=duration_sec + 30, log_dir=log_dir, name=name)
-    _check(done, "wrk")
-    parsed = parse_wrk(done.stdout)
-    if done.returncode != 0 or parsed is None:
-        raise BenchError(f"wrk output not understood (exit {done.returncode}): {done.command}\n{done.stdout[-2000:]}")
-    requests, failed, rps, latency = parsed
-    return Measured(
-        tool="wrk", command=done.command, raw=str(log_dir / f"{name}.stdout"), requests=requests,
-        succeeded=max(requests - failed, 0), rps=rps, error_rate=failed / requests if requests else 0.0,
-        latency_ms={p: latency.get(p) for p in PERCENTILES}, cpu_s=done.cpu_s,
-        max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s, involuntary_switches=done.involuntary_switches,
-        run_delay_s=done.run_delay_s)
+    return _wrk_run("wrk", binary, url, [], parse_wrk, connections=connections, duration_sec=duration_sec, cpu=cpu,
+                    log_dir=log_dir, name=name)
 
 
 def wrk2(binary: str, url: str, *, rate: int, connections: int, duration_sec: int, cpu: int | None, log_dir: Path,
          name: str) -> Measured:
     """wrk2 (open loop at a fixed rate) as Gil Tene's fork builds it: not packaged, so only when WRK2 names a binary."""
-    argv = pinned([binary, "-t1", f"-c{connections}", f"-d{duration_sec}s", f"-R{rate}", "--latency", url], cpu)
+    return _wrk_run("wrk2", binary, url, [f"-R{rate}"], parse_wrk2, connections=connections,
+                    duration_sec=duration_sec, cpu=cpu, log_dir=log_dir, name=name, offered_rps=float(rate))
+
+
+def _wrk_run(tool: str, binary: str, url: str, extra: list[str], parse, *, connections: int, duration_sec: int,
+             cpu: int | None, log_dir: Path, name: str, offered_rps: float | None = None) -> Measured:
+    """One thread of wrk or wrk2 for duration_sec, its totals and latency percentiles read back by `parse`."""
+    argv = pinned([binary, "-t1", f"-c{connections}", f"-d{duration_sec}s", *extra, "--latency", url], cpu)
     done = run_measured(argv, timeout_sec=duration_sec + 30, log_dir=log_dir, name=name)
-    _check(done, "wrk2")
-    parsed = parse_wrk2(done.stdout)
+    _check(done, tool)
+    parsed = parse(done.stdout)
     if done.returncode != 0 or parsed is None:
-        raise BenchError(f"wrk2 output not understood (exit {done.returncode}): {done.command}\n{done.stdout[-2000:]}")
+        raise BenchError(f"{tool} output not understood (exit {done.returncode}): {done.command}\n{done.stdout[-2000:]}")
     requests, failed, rps, latency = parsed
     return Measured(
-        tool="wrk2", command=done.command, raw=str(log_dir / f"{name}.stdout"), requests=requests,
+        tool=tool, command=done.command, raw=str(log_dir / f"{name}.stdout"), requests=requests,
         succeeded=max(requests - failed, 0), rps=rps, error_rate=failed / requests if requests else 0.0,
         latency_ms={p: latency.get(p) for p in PERCENTILES}, cpu_s=done.cpu_s,
         max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s, involuntary_switches=done.involuntary_switches,
-        run_delay_s=done.run_delay_s, offered_rps=float(rate))
+        run_delay_s=done.run_delay_s, offered_rps=offered_rps)
 
 
 def parse_wrk2(out: str) -> tuple[int, int, float, dict[str, float]] | None:
