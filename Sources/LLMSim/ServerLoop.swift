@@ -40,7 +40,6 @@ final class ServerLoop {
     var lengthRandom: SimRandom
     var jitterRandom: SimRandom
     var scratch = ByteBuffer()
-    let control = UnsafeMutableRawPointer.allocate(byteCount: ReceiveStamps.controlBytes, alignment: 8)
     var nowNs: UInt64 = 0
     var stopping = false
 
@@ -126,7 +125,7 @@ final class ServerLoop {
             c.pointee.phase = .handshaking
         } else {
             c.pointee.phase = .reading
-            ReceiveStamps.enable(fd)
+            _ = clinux_enable_receive_stamps(fd) // best effort: without stamps, arrival is the loop's clock
         }
         let token = UInt64(c.pointee.generation) << 32 | UInt64(slot)
         if (tls != nil && c.pointee.tls == nil) || poller.register(fd, events: Poller.socketEvents, token: token) != 0 {
@@ -192,7 +191,7 @@ final class ServerLoop {
     func onReadable(_ slot: UInt32, untilBlocked: Bool) {
         let c = slab.slot(slot)
         var peerGone = false
-        var stampNs: UInt64 = 0
+        var stampNs: Int64 = 0
         reading: while true {
             let room = inputLimit - c.pointee.input.count
             if room <= 0 {
@@ -220,10 +219,12 @@ final class ServerLoop {
                 }
                 continue reading
             }
-            switch receiveSome(c.pointee.fd, c.pointee.input.writePointer, want, control: control, stampNs: &stampNs) {
+            // A request is admitted when its last byte reached the host, not when the loop got to it:
+            // a late loop (busy, or descheduled) would otherwise shift the whole stream by its lateness.
+            switch readSomeStamped(c.pointee.fd, c.pointee.input.writePointer, want, stampNs: &stampNs) {
             case .bytes(let n):
                 c.pointee.input.commit(n)
-                c.pointee.receivedNs = stampNs != 0 ? min(stampNs, monotonicNs()) : nowNs
+                c.pointee.receivedNs = monotonicNs(ofReceiveStamp: stampNs) ?? nowNs
                 if n < want && !untilBlocked { break reading }
             case .wouldBlock:
                 break reading
@@ -330,7 +331,6 @@ final class ServerLoop {
         held.deallocate()
         vocabulary.deallocate()
         scratch.release()
-        control.deallocate()
         listener.close()
     }
 }

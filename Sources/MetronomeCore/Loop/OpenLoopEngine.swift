@@ -76,8 +76,6 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
     /// `EngineConfig.readHoldNs` where it applies (the workload times only the end, plain TCP, open
     /// loop), else 0; also 0 once a socket refused receive stamps.
     private var readHoldNs: UInt64
-    /// `realtimeAheadOfMonotonicNs()`, sampled at the start and each second.
-    private var realtimeAheadNs: Int64 = 0
 
     private var startNs: UInt64 = 0
     private var nextArrivalNs: UInt64? = nil
@@ -129,7 +127,6 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         startNs = monotonicNs()
         let startedAtUnixS = wallClockSeconds()
         nextSecondNs = startNs &+ 1_000_000_000
-        realtimeAheadNs = realtimeAheadOfMonotonicNs()
         if closedLoop != nil {
             nextArrivalNs = closedLoop!.peek().map { startNs &+ $0 }
         } else {
@@ -152,7 +149,6 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 publishLoopFigures()
                 stats.series.closeSecond(endNs: nextSecondNs &- startNs, total: stats.total, live: stats.live)
                 nextSecondNs &+= 1_000_000_000
-                if readHoldNs > 0 { realtimeAheadNs = realtimeAheadOfMonotonicNs() }
             }
             if planDone {
                 if queue.isEmpty && busy.count == 0 && now >= planEndNs { break }
@@ -624,7 +620,8 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
             var stampNs: Int64 = 0
             let result = readHoldNs > 0 ? readSomeStamped(slot.pointee.fd, readBuffer, Self.readBufferSize, stampNs: &stampNs)
                                         : receive(slot)
-            let now = stampNs != 0 ? receivedAt(stampNs: stampNs, sentNs: slot.pointee.sentNs) : monotonicNs()
+            let stamped = stampNs != 0 ? receivedAt(stampNs: stampNs, sentNs: slot.pointee.sentNs) : nil
+            let now = stamped ?? monotonicNs()
             switch result {
             case .bytes(let n):
                 slot.pointee.receivedBytes += n
@@ -638,7 +635,7 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
                 case .complete(let consumed):
                     let reusable = parsers[Int(index)].keepAlive && consumed == n
                         && slot.pointee.written == requests.count(of: slot.pointee.entry) && !slot.pointee.peerClosed
-                    if stampNs != 0 { kernelReceiveStamps &+= 1 }
+                    if stamped != nil { kernelReceiveStamps &+= 1 }
                     completeResponse(index, now: now, reusable: reusable)
                     return
                 case .failed:
@@ -665,13 +662,12 @@ public struct OpenLoopEngine<Scanner: ResponseScanner> {
         }
     }
 
-    /// A kernel receive stamp on the loop's clock. A stamp outside [send, now] means the realtime
-    /// clock stepped since `realtimeAheadNs` was taken: then the read's own time is the honest one.
+    /// A kernel receive stamp on the loop's clock; nil (the caller takes the read's own time) where
+    /// the stamp cannot be taken (see `monotonicNs(ofReceiveStamp:)`) or falls before the send.
     @inline(__always)
-    private func receivedAt(stampNs: Int64, sentNs: UInt64) -> UInt64 {
-        let now = monotonicNs()
-        let at = UInt64(bitPattern: stampNs &- realtimeAheadNs)
-        return at >= sentNs && at <= now ? at : now
+    private func receivedAt(stampNs: Int64, sentNs: UInt64) -> UInt64? {
+        guard let at = monotonicNs(ofReceiveStamp: stampNs), at >= sentNs else { return nil }
+        return at
     }
 
     /// Whether the loop may sleep to `deadline` without waking for answers (`EngineConfig.readHoldNs`).

@@ -17,14 +17,18 @@ public func sleepUntil(_ deadlineNs: UInt64) {
     _ = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nil)
 }
 
-/// CLOCK_REALTIME − CLOCK_MONOTONIC in ns: turns the kernel's receive stamps (realtime) into the
-/// loop's clock. NTP slews both clocks alike; only a step moves it, so the loop samples it each second.
-public func realtimeAheadOfMonotonicNs() -> Int64 {
+/// A kernel receive stamp (SO_TIMESTAMPNS: CLOCK_REALTIME ns) on the monotonic clock, by its age:
+/// both clocks are read now, so a step of the wall clock before this read cannot skew it. nil for no
+/// stamp, or one a second old or more (then the caller's own clock is the honest bound).
+@inline(__always)
+public func monotonicNs(ofReceiveStamp stampNs: Int64) -> UInt64? {
+    guard stampNs > 0 else { return nil }
     var real = timespec()
-    var mono = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &mono)
     clock_gettime(CLOCK_REALTIME, &real)
-    return (Int64(real.tv_sec) - Int64(mono.tv_sec)) &* 1_000_000_000 &+ (Int64(real.tv_nsec) - Int64(mono.tv_nsec))
+    let nowNs = monotonicNs()
+    let ageNs = max(Int64(real.tv_sec) &* 1_000_000_000 &+ Int64(real.tv_nsec) &- stampNs, 0)
+    guard ageNs < 1_000_000_000, UInt64(ageNs) <= nowNs else { return nil }
+    return nowNs &- UInt64(ageNs)
 }
 
 /// Wall-clock seconds since the epoch, for labels only (never for measuring).
