@@ -70,6 +70,7 @@ class Finished:
     sys_s: float
     max_rss_kb: int | None         # None when not above the bench's own peak (see _own_peak_kb)
     involuntary_switches: int      # times the kernel took the CPU away: a busy shared machine shows here
+    voluntary_switches: int        # times it went to sleep by itself: its wake-ups
     run_delay_s: float | None      # time it was ready to run but waited for its core (/proc/PID/schedstat)
     stdout: str
     stderr: str
@@ -143,7 +144,7 @@ def run_measured(argv: list[str], *, env: dict[str, str] | None = None, timeout_
         max_rss_kb = usage.ru_maxrss if usage.ru_maxrss > own_peak_kb else None
     return Finished(argv=run_argv, env=env or {}, returncode=proc.returncode, wall_s=wall_s,
                     user_s=usage.ru_utime, sys_s=usage.ru_stime, max_rss_kb=max_rss_kb,
-                    involuntary_switches=usage.ru_nivcsw, run_delay_s=run_delay_s,
+                    involuntary_switches=usage.ru_nivcsw, voluntary_switches=usage.ru_nvcsw, run_delay_s=run_delay_s,
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"),
                     timed_out=timed_out)
 

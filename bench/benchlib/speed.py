@@ -9,6 +9,7 @@ from .procs import BenchError, Finished, pinned, run_measured, start_llmsim, sta
 from .report import Column, Row, Table
 from .sections import Context
 from .tls_cost import tls_table
+from .kernel_floor import build_floor, burst_of, floor_cpu_per_10k
 from .tools import Measured, wrk, wrk2
 
 VALGRIND = "/usr/bin/valgrind"
@@ -63,10 +64,26 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
                   [Column("rate", "offered rps", 0), Column("rps", "achieved rps", 0),
                    Column("cpu_per_10k", "CPU s / 10k req", 3), Column("lag_p99", "send lag p99 ms", 3),
                    Column("connections", "connections", 0),
-                   Column("waited_ms", "waited for core ms", 1), Column("vs_wrk2", "× wrk2's CPU", 2)])
+                   Column("waited_ms", "waited for core ms", 1), Column("vs_wrk2", "× wrk2's CPU", 2),
+                   Column("wakeups", "wake-ups / req", 2), Column("floor", "kernel floor s / 10k", 3)])
     server = start_nginx(ctx.nginx, cpu=ctx.server_cpu, work_dir=ctx.raw / "nginx4") if ctx.nginx else \
         start_llmsim(ctx.llmsim, ["--fast"], cpu=ctx.server_cpu, log_dir=ctx.raw, name="s4_llmsim")
     table.setup.append(server.command)
+    # The floor reads one answer per readiness event, as nginx's one-segment `return 200` gives.
+    floor, no_floor = build_floor(ctx.repo, ctx.raw) if ctx.nginx else \
+        (None, "the kernel floor needs nginx (one segment per answer)")
+    floors: dict[tuple[str, int], list[float]] = {}
+
+    def floor_beside(tool: str, rate: int, attempt: int, run: Measured) -> None:
+        """The floor at the rate and wake-ups per request `run` had, right after it."""
+        if floor is None:
+            return
+        burst = burst_of(run.requests, run.voluntary_switches)
+        cost, command = floor_cpu_per_10k(floor, server.url, rate=rate, seconds=sp.run_sec, burst=burst,
+                                          cpu=ctx.gen_cpu, log_dir=ctx.raw, name=f"s4_floor_{tool}_{rate}_{attempt}")
+        floors.setdefault((tool, rate), []).append(cost)
+        run.extra["floor_command"] = command
+
     try:
         runs: dict[int, list[Measured]] = {rate: [] for rate in sp.rates}
         wrk_runs: list[Measured] = []
@@ -75,10 +92,12 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
             for rate in sp.rates:
                 runs[rate].append(ctx.run_metronome(server.url + "/", _http_args(rate, sp.run_sec),
                                                     f"s4_cpu_{rate}_{attempt}", sp.run_sec))
+                floor_beside("metronome", rate, attempt, runs[rate][-1])
                 if ctx.wrk2:
                     wrk2_runs[rate].append(wrk2(ctx.wrk2, server.url + "/", rate=rate, connections=sp.wrk_connections,
                                                 duration_sec=sp.run_sec, cpu=ctx.gen_cpu, log_dir=ctx.raw,
                                                 name=f"s4_wrk2_{rate}_{attempt}"))
+                    floor_beside("wrk2", rate, attempt, wrk2_runs[rate][-1])
             if ctx.wrk:
                 wrk_runs.append(wrk(ctx.wrk, server.url + "/", connections=sp.wrk_connections,
                                     duration_sec=sp.run_sec, cpu=ctx.gen_cpu, log_dir=ctx.raw, name=f"s4_wrk_{attempt}"))
@@ -91,6 +110,7 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
             ours = median(per_10k)
             table.add(Row(f"Metronome → {server.name} @ {rate:,}", {
                 "vs_wrk2": ours / theirs if ours is not None and theirs else None,
+                "wakeups": median([_wakeups(m) for m in ms]), "floor": median(floors.get(("metronome", rate), [])),
                 "rate": rate, "rps": median([m.rps for m in ms]), "cpu_per_10k": median(per_10k),
                 "lag_p99": median([m.send_lag_ms["p99"] for m in ms]),
                 "connections": median([m.extra["connections_opened"] for m in ms]),
@@ -101,11 +121,14 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
                 w2 = wrk2_runs[rate]
                 table.add(Row(f"wrk2 -t1 -c{sp.wrk_connections} -R{rate} → {server.name}", {
                     "rate": rate, "rps": median([m.rps for m in w2]), "cpu_per_10k": median([m.cpu_s_per_10k() for m in w2]),
-                    "connections": sp.wrk_connections,
+                    "connections": sp.wrk_connections, "wakeups": median([_wakeups(m) for m in w2]),
+                    "floor": median(floors.get(("wrk2", rate), [])),
                     "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in w2])},
                     [m.command for m in w2], [m.raw for m in w2],
                     note="open loop at the same rate; runs: " +
                          ", ".join(f"{m.cpu_s_per_10k():.3f}" for m in w2 if m.cpu_s_per_10k() is not None)))
+        if floor is None:
+            table.skipped("kernel floor", no_floor)
         if not ctx.wrk2:
             table.skipped("wrk2 (open loop)", "WRK2 is not set: wrk2 is in no package registry (build "
                           "github.com/giltene/wrk2 with make, then WRK2=path/to/wrk make bench-speed)")
@@ -129,11 +152,22 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
         "lag; its row is the per-request cost of a lean C client at its own (much higher) rate, where a busy loop "
         "amortises each wake-up over many requests. wrk2 (open loop, -R) is in no package registry: with WRK2=path "
         "it runs at each rate, interleaved with Metronome, and '× wrk2's CPU' is the ratio of the two medians.",
+        "wake-ups / req: the generator's voluntary context switches (wait4's ru_nvcsw) ÷ requests answered. "
+        "Kernel floor: experiments/kernel-floor/floor.c, a C loop that sleeps to its next burst, writes one request "
+        "on each of B connections and reads every answer in, with no parsing, timing or statistics, run right after "
+        "the row's run at its rate with B = its requests per wake-up: what the kernel alone charges for that many "
+        "wake-ups and requests (medians). A tool cannot go below the floor of its own wake-ups; Metronome's come "
+        "from keeping each send within three arrivals of its time (see 'Send horizon' in the README), wrk2's from "
+        "its 1 ms timer, which sends late (its latency p50 here is mostly its own lateness).",
         "'waited for core': time the generator was ready to run while another process held its core "
         "(/proc/PID/schedstat). Large values mean the machine, not the generator, set the send lag.",
         "Memory is table 4c's: wait4(2) here would report the larger of the tool's peak and the bench's own (the "
         "kernel keeps the peak a process had before exec), and every tool in this table stays below the bench's."]
     return table
+
+
+def _wakeups(run: Measured) -> float | None:
+    return run.voluntary_switches / run.requests if run.requests else None
 
 
 # --- valgrind ---------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class Measured:
     max_rss_mb: float | None       # None: not above the bench's own peak, so not measurable by wait4
     wall_s: float
     involuntary_switches: int = 0
+    voluntary_switches: int = 0           # its wake-ups (wait4's ru_nvcsw), every thread's
     run_delay_s: float | None = None      # time it waited for its core while ready to run
     offered_rps: float | None = None
     service_ms: dict[str, float] | None = None
@@ -71,8 +72,8 @@ def metronome(binary: Path, url: str, args: list[str], *, cpu: int | None, timeo
         error_rate=float(summary["error_rate"]), latency_ms=pick(summary["latency_ms"]),
         service_ms=pick(summary["service_time_ms"]), send_lag_ms=pick(summary["send_lag_ms"]),
         cpu_s=done.cpu_s, max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s,
-        involuntary_switches=done.involuntary_switches, run_delay_s=done.run_delay_s,
-        extra={"stages": summary.get("stages", []), "scheduled": summary["scheduled"], "dropped": summary["dropped"],
+        involuntary_switches=done.involuntary_switches, voluntary_switches=done.voluntary_switches,
+        run_delay_s=done.run_delay_s, extra={"stages": summary.get("stages", []), "scheduled": summary["scheduled"], "dropped": summary["dropped"],
                "unfinished": summary["unfinished"], "generator_cpu_s": summary.get("generator_cpu_s"),
                "connections_opened": summary.get("connections_opened"), "exit_code": done.returncode,
                "connections": summary.get("connections", {}), "tls_version": summary.get("tls_version"),
@@ -143,8 +144,8 @@ def locust(binary: Path, locustfile: Path, host: str, *, users: int, spawn_rate:
         rps=total / max(last - start, 1e-4), error_rate=failures / total if total else 0.0,
         latency_ms={p: locust_percentile(buckets, total, f) for p, f in fractions.items()},
         cpu_s=done.cpu_s, max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s,
-        involuntary_switches=done.involuntary_switches, run_delay_s=done.run_delay_s,
-        extra={"exit_code": done.returncode})
+        involuntary_switches=done.involuntary_switches, voluntary_switches=done.voluntary_switches,
+        run_delay_s=done.run_delay_s, extra={"exit_code": done.returncode})
 
 
 # --- wrk --------------------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def _wrk_run(tool: str, binary: str, url: str, extra: list[str], parse, *, conne
         succeeded=max(requests - failed, 0), rps=rps, error_rate=failed / requests if requests else 0.0,
         latency_ms={p: latency.get(p) for p in PERCENTILES}, cpu_s=done.cpu_s,
         max_rss_mb=_mb(done.max_rss_kb), wall_s=done.wall_s, involuntary_switches=done.involuntary_switches,
-        run_delay_s=done.run_delay_s, offered_rps=offered_rps)
+        voluntary_switches=done.voluntary_switches, run_delay_s=done.run_delay_s, offered_rps=offered_rps)
 
 
 def parse_wrk2(out: str) -> tuple[int, int, float, dict[str, float]] | None:
