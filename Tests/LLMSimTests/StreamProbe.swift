@@ -191,11 +191,23 @@ func threadTasks(named name: String) -> [String] {
     }
 }
 
-/// Run-queue waits of the server thread and of the calling thread, read together.
+/// CPU time the hypervisor ran something else while this VM's CPUs wanted to run (/proc/stat's
+/// steal, all CPUs): a stall no run-queue counter inside the VM can see. Counted in USER_HZ ticks,
+/// so in 10 ms steps.
+func stolenNs() -> UInt64 {
+    guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+          let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return 0 }
+    // cpu user nice system idle iowait irq softirq steal ...
+    let fields = line.split(separator: " ")
+    guard fields.count > 8, let ticks = UInt64(fields[8]) else { return 0 }
+    return ticks * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// Run-queue waits of the server thread and of the calling thread, and the VM's stolen time, read together.
 struct ContentionMeter {
     let serverTask: String?
     let clientTask: String
-    private var start: (server: UInt64, client: UInt64) = (0, 0)
+    private var start: (server: UInt64, client: UInt64, stolen: UInt64) = (0, 0, 0)
 
     init() {
         serverTask = threadTasks(named: "llmsim").first
@@ -203,15 +215,20 @@ struct ContentionMeter {
         start = read()
     }
 
-    func read() -> (server: UInt64, client: UInt64) {
-        (serverTask.map { runQueueWaitNs(taskPath: $0) } ?? 0, runQueueWaitNs(taskPath: clientTask))
+    func read() -> (server: UInt64, client: UInt64, stolen: UInt64) {
+        (serverTask.map { runQueueWaitNs(taskPath: $0) } ?? 0, runQueueWaitNs(taskPath: clientTask), stolenNs())
     }
+
+    /// Time the hypervisor took from this VM since the meter started.
+    var stolenSinceStartNs: UInt64 { read().stolen &- start.stolen }
 
     /// Read it while the server thread still runs: an ended thread's counters are gone.
     var summary: String {
         let now = read()
-        return String(format: "run-queue wait (CPU taken by other processes): server thread %.1f ms, client thread %.1f ms",
-                      Double(now.server &- start.server) / 1e6, Double(now.client &- start.client) / 1e6)
+        return String(format: "run-queue wait (CPU taken by other processes): server thread %.1f ms, client thread %.1f ms; "
+                      + "stolen by the hypervisor: %.0f ms",
+                      Double(now.server &- start.server) / 1e6, Double(now.client &- start.client) / 1e6,
+                      Double(now.stolen &- start.stolen) / 1e6)
     }
 }
 
