@@ -1,5 +1,4 @@
 // `--web`: the live web view's HTTP server, on a thread of its own, bounded against any browser.
-import Foundation
 import Glibc
 import Synchronization
 
@@ -32,7 +31,7 @@ public final class WebServer: @unchecked Sendable {
     private var rateChanges = 0
     /// The HTML report once written, served at `/report`.
     private let reportHTML = Mutex<String?>(nil)
-    private var thread: Thread?
+    private var thread: BackgroundThread?
 
     private struct Client {
         var fd: Int32
@@ -63,10 +62,7 @@ public final class WebServer: @unchecked Sendable {
     public var wasAskedToStop: Bool { stopAsked.load(ordering: .relaxed) }
 
     public func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "metronome-web"
-        self.thread = thread
-        thread.start()
+        thread = BackgroundThread(name: "metronome-web") { [self] in loop() }
     }
 
     /// The run ended: the page shows "done" and links the report (a path relative to the working directory).
@@ -91,7 +87,7 @@ public final class WebServer: @unchecked Sendable {
 
     public func finish() {
         stopFlag.store(true, ordering: .relaxed)
-        while thread != nil && !(thread!.isFinished) { usleep(2_000) }
+        thread?.join()
         thread = nil
         closeDescriptor(listener.fd)
     }
