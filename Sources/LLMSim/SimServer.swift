@@ -134,13 +134,3 @@ public final class SimServer: @unchecked Sendable {
         return server
     }
 }
-
-/// Names the calling thread as `top -H` and /proc/<pid>/task/<tid>/comm show it (Glibc's Swift
-/// overlay has no pthread_setname_np).
-func nameCurrentThread(_ name: String) {
-    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    var text = name
-    text.withUTF8 { _ = writeSome(fd, $0.baseAddress!, $0.count) }
-    closeDescriptor(fd)
-}

@@ -50,7 +50,8 @@ final class OpenAIWorkloadTests: XCTestCase {
         let bad = directory.appendingPathComponent("metronome-bad-\(getpid()).json")
         defer { try? FileManager.default.removeItem(at: bad) }
         for (text, fragment) in [(#"{"rate": 5, "bogus": 1, "also_bad": 2}"#, "also_bad, bogus"), ("[1]", "object"), ("{", "valid JSON"),
-                                 (#"{"stream": "yes"}"#, "true or false"), (#"{"rate": true}"#, "string or a number")] {
+                                 (#"{"stream": "yes"}"#, "true or false"), (#"{"rate": true}"#, "string or a number"),
+                                 ("{\n  \"rate\": 5,\n}", "valid JSON: line 3, column 1 (byte 15): expected a string key, found '}'")] {
             try Data(text.utf8).write(to: bad)
             XCTAssertThrowsError(try OptionTable.parse(["--config", bad.path]), text) { error in
                 XCTAssertEqual((error as? UsageError)?.flag, "--config")

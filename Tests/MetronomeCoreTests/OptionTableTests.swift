@@ -103,6 +103,16 @@ final class OptionTableTests: XCTestCase {
         XCTAssertEqual(options.seed, 7)
     }
 
+    /// A whole number keeps every digit, past 2^53 too: a 64-bit seed from a file is the seed given.
+    func testConfigFileWholeNumbersKeepEveryDigit() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metronome-seed-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: path) }
+        for (literal, seed) in [("18446744073709551615", UInt64.max), ("9007199254740993", 9_007_199_254_740_993), ("1e3", 1000), ("-0", 0)] {
+            try Data(#"{"seed": \#(literal)}"#.utf8).write(to: path)
+            XCTAssertEqual(try OptionTable.parse(["--config", path.path]).seed, seed, literal)
+        }
+    }
+
     func testPlanErrors() throws {
         XCTAssertThrowsError(try OptionTable.parse([]).ratePlan()) { XCTAssertEqual(($0 as? UsageError)?.flag, "--rate") }
         XCTAssertThrowsError(try OptionTable.parse(["--rate", "5"]).ratePlan()) { XCTAssertEqual(($0 as? UsageError)?.flag, "--duration") }

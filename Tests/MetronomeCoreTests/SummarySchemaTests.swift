@@ -92,7 +92,7 @@ final class SummarySchemaTests: XCTestCase {
         json.beginObject()
         JSONReport.phaseFields(filled, into: &json, llm: true, detail: .full)
         json.endObject()
-        let object = try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as! [String: Any]
+        let object = try XCTUnwrap(try JSONValue.parse(json.text.utf8).objectValue)
         let read = try PhaseSummary(decoding: JSONFields(object, path: ""), name: "hold", startS: 0, endS: 1, startRate: 1, endRate: 1)
         XCTAssertEqual("\(Mirror(reflecting: read).children.map { "\($0.label!)=\($0.value)" })",
                        "\(Mirror(reflecting: filled).children.map { "\($0.label!)=\($0.value)" })")

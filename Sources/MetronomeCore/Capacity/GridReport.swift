@@ -1,5 +1,4 @@
 // `metronome report --grid`: several sweep/find-max JSON files as one table across their tags (decode, text, CSV, JSON).
-import Foundation
 
 /// One sweep or find-max file, as the grid needs it.
 public struct GridFile: Sendable {
@@ -59,33 +58,33 @@ public enum GridReport {
 
     public static func decode(_ bytes: [UInt8], path: String) throws -> GridFile {
         func failure(_ what: String) -> GridFileError { GridFileError(description: "\(path): \(what)") }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)), let dictionary = parsed as? [String: Any] else {
+        guard let members = (try? JSONValue.parse(bytes))?.objectValue else {
             throw failure("not a JSON object (a sweep or find-max .json file is expected)")
         }
-        let root = JSONFields(dictionary, path: "")
-        guard let command = dictionary["command"] as? String, command == "sweep" || command == "find-max" else {
-            let hint = dictionary["stages"] != nil ? "; a run's summary is read by metronome report FILE, without --grid" : ""
+        let root = JSONFields(members, path: "")
+        guard let command = root["command"]?.stringValue, command == "sweep" || command == "find-max" else {
+            let hint = root.has("stages") ? "; a run's summary is read by metronome report FILE, without --grid" : ""
             throw failure("not a sweep or find-max file (no \"command\": \"sweep\" or \"find-max\")\(hint)")
         }
         do {
             var tags: [(key: String, value: String)] = []
             // Files written before tags have none.
             if let object = try root.optionalObject("tags") {
-                tags = try object.keysInFileOrder(bytes, section: "tags").map { ($0, try object.string($0)) }
+                tags = try object.keys.map { ($0, try object.string($0)) }
             }
             let steps = try root.objects("steps").map { step in
                 GridFile.Step(rate: try step.number("rate"), offeredRps: try step.number("offered_rps"), achievedRps: try step.number("achieved_rps"),
                               latencyP95Ms: try step.object("latency_ms").optionalNumber("p95"),
                               ttftP95Ms: try step.optionalObject("ttft_ms")?.optionalNumber("p95"),
-                              errorRate: try step.number("error_rate"), verdict: step.dictionary["verdict"] as? String)
+                              errorRate: try step.number("error_rate"), verdict: step["verdict"]?.stringValue)
             }
-            var file = GridFile(path: path, command: command, target: try root.string("target"), slo: dictionary["slo"] as? String,
+            var file = GridFile(path: path, command: command, target: try root.string("target"), slo: root["slo"]?.stringValue,
                                 tags: tags, steps: steps, maxRate: nil, bracket: (nil, nil))
             if command == "find-max" {
                 file.maxRate = try root.optionalNumber("max_rate")
                 let bracket = try root.array("bracket")
                 guard bracket.count == 2 else { throw root.fail("bracket", "not a [pass, fail] pair") }
-                file.bracket = (JSONFields.double(bracket[0]), JSONFields.double(bracket[1]))
+                file.bracket = (bracket[0].doubleValue, bracket[1].doubleValue)
             } else {
                 let passed = steps.filter { $0.verdict == "pass" }.map(\.rate).max()
                 file.maxRate = passed
@@ -181,7 +180,7 @@ public enum GridReport {
     /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
     static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 
     public static func json(_ files: [GridFile], pretty: Bool = true) -> String {

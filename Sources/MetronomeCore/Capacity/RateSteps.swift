@@ -11,7 +11,7 @@ public enum RateSteps {
     public static func parse(_ text: String) throws(UsageError) -> [Double] {
         let compact = text.filter { $0 != " " }
         let rates: [Double]
-        if let dots = compact.range(of: "..") {
+        if let dots = compact.firstRange(of: "..") {
             let from = try rate(String(compact[..<dots.lowerBound]), in: text)
             let rest = String(compact[dots.upperBound...])
             if let x = rest.firstIndex(where: { $0 == "x" || $0 == "X" }) {

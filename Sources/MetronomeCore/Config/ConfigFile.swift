@@ -1,5 +1,4 @@
 // `--config FILE`: any run option from a JSON object, keyed by the option's name; flags override it.
-import Foundation
 
 public enum ConfigFile {
     /// Options that are pairs of flags: a JSON `false` selects the other one.
@@ -38,33 +37,32 @@ public enum ConfigFile {
     public static func arguments(fromFile path: String) throws(UsageError) -> [String] {
         let bytes: [UInt8]
         do { bytes = try readFile(path) } catch { throw UsageError("--config", "\(error)") }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw UsageError("--config", "'\(path)' is not valid JSON")
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(bytes) } catch {
+            throw UsageError("--config", "'\(path)' is not valid JSON: \(error)")
         }
-        guard let object = parsed as? [String: Any] else { throw UsageError("--config", "'\(path)' must hold a JSON object") }
+        guard let object = parsed.objectValue else { throw UsageError("--config", "'\(path)' must hold a JSON object") }
         let known = Set(OptionTable.run.map(\.name)).union(["url", "comment"]).subtracting(["config"])
-        let unknown = object.keys.filter { !known.contains($0.replacingOccurrences(of: "_", with: "-")) }
+        let unknown = object.map(\.key).filter { !known.contains(optionName($0)) }
         if !unknown.isEmpty {
             throw UsageError("--config", "'\(path)' has unknown keys: \(unknown.sorted().joined(separator: ", ")) (keys are option names, e.g. max-tokens)")
         }
         var arguments: [String] = []
-        for key in object.keys.sorted() {
-            let name = key.replacingOccurrences(of: "_", with: "-")
-            let value = object[key]!
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            let name = optionName(key)
             if name == "comment" { continue }
             if name == "url" {
-                guard let url = value as? String else { throw UsageError("--config", "key url must be a string") }
+                guard let url = value.stringValue else { throw UsageError("--config", "key url must be a string") }
                 arguments.append(url)
                 continue
             }
             let spec = OptionTable.run.first { $0.name == name }!
             if spec.value == nil {
-                guard let flag = value as? Bool else { throw UsageError("--config", "key \(key) must be true or false") }
+                guard let flag = value.boolValue else { throw UsageError("--config", "key \(key) must be true or false") }
                 if flag { arguments.append(spec.flag) } else if let other = negations[name] { arguments.append("--" + other) }
                 continue
             }
-            let values = (value as? [Any]) ?? [value]
+            let values = value.arrayValue ?? [value]
             for item in values {
                 arguments.append(spec.flag)
                 arguments.append(try text(item, key: key))
@@ -73,11 +71,19 @@ public enum ConfigFile {
         return arguments
     }
 
-    static func text(_ value: Any, key: String) throws(UsageError) -> String {
-        if let string = value as? String { return string }
-        // JSONSerialization gives booleans as NSNumber too; a Bool here is a mistake.
-        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
-            let double = number.doubleValue
+    /// `max_tokens` → `max-tokens`: snake_case keys name the kebab-case option.
+    static func optionName(_ key: String) -> String {
+        String(key.map { $0 == "_" ? "-" : $0 })
+    }
+
+    /// A string as it is; a number as an option spells it (a whole number in digits, every digit of
+    /// one beyond 2^53 kept). true, false, null, objects and nested arrays are mistakes.
+    static func text(_ value: JSONValue, key: String) throws(UsageError) -> String {
+        if let string = value.stringValue { return string }
+        if let number = value.numberValue {
+            if let whole = number.int64 { return String(whole) }
+            if let whole = number.uint64 { return String(whole) }
+            let double = number.double
             if double == double.rounded() && abs(double) < 1e15 { return String(Int64(double)) }
             // Options take plain decimals only; Swift prints 0.00001 as "1e-05", so spell it out.
             let text = String(double)

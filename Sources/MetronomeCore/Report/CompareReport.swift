@@ -87,7 +87,7 @@ enum CompareReport {
                 SVGChart.Series(name: "base", color: HTMLReport.blue, dash: "9 5", strokeWidth: 2.5, points: a.map { ($0.percentile, $0.ms) }),
                 SVGChart.Series(name: "new", color: HTMLReport.vermillion, strokeWidth: 2.5, points: b.map { ($0.percentile, $0.ms) }),
             ])
-            return HTMLReport.figure(id: "chart-\(label.lowercased().replacingOccurrences(of: " ", with: "-"))", title: title,
+            return HTMLReport.figure(id: "chart-\(label.lowercased().replacing(" ", with: "-"))", title: title,
                                      caption: "Both runs' whole-run distributions; each decade of nines gets the same width.", svg)
         }
         out += chart("Latency", "Latency by percentile (from the intended start)", base.latencyDistribution, new.latencyDistribution)

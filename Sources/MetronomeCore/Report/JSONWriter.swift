@@ -48,6 +48,9 @@ public struct JSONWriter {
     public mutating func bool(_ name: String?, _ value: Bool) { key(name); text += value ? "true" : "false" }
     public mutating func null(_ name: String?) { key(name); text += "null" }
 
+    /// A parsed number as it was written.
+    public mutating func number(_ name: String?, _ value: JSONNumber) { key(name); text += value.literal }
+
     /// Finite numbers with up to `decimals` digits (trailing zeros trimmed); NaN and infinity become null.
     public mutating func number(_ name: String?, _ value: Double, decimals: Int = 3) {
         key(name)

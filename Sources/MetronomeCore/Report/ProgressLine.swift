@@ -1,5 +1,5 @@
 // The live progress line on stderr, drawn by a second thread that reads the stats without locks.
-import Foundation
+import Glibc
 import Synchronization
 
 public final class ProgressLine: @unchecked Sendable {
@@ -9,7 +9,7 @@ public final class ProgressLine: @unchecked Sendable {
     private let commands: EngineCommands?
     private let isTerminal: Bool
     private let stop = Atomic<Bool>(false)
-    private var thread: Thread?
+    private var thread: BackgroundThread?
 
     public init(stats: RunStats, plan: RatePlan, commands: EngineCommands? = nil) {
         self.stats = stats
@@ -20,15 +20,12 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// On a terminal the line is redrawn every second; otherwise a plain line every 10 s.
     public func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "metronome-progress"
-        self.thread = thread
-        thread.start()
+        thread = BackgroundThread(name: "metronome-progress") { [self] in loop() }
     }
 
     public func finish() {
         stop.store(true, ordering: .relaxed)
-        while thread != nil && !(thread!.isFinished) { usleep(2_000) }
+        thread?.join()
         thread = nil // the thread's closure holds self: let both go
         if isTerminal { writeStandardError("\r\u{1B}[2K") }
     }

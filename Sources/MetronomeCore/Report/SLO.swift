@@ -49,7 +49,7 @@ public enum SLOParser {
     static func parseCheck(_ expression: String) throws(UsageError) -> SLOCheck {
         let operators = ["<=", ">=", "<", ">"]
         guard let op = operators.first(where: { expression.contains($0) }),
-              let range = expression.range(of: op) else {
+              let range = expression.firstRange(of: op) else {
             throw UsageError("--slo", "'\(expression)' has no comparison (<=, >=, <, >); give \(grammar)")
         }
         let name = expression[..<range.lowerBound].lowercased()

@@ -1,5 +1,4 @@
 // Reads a PREFIX_summary.json back into a RunSummary, so `metronome report` can render a run again.
-import Foundation
 
 /// A summary file that is not JSON, or lacks a member a report needs.
 public struct SummaryDecodeError: Error, CustomStringConvertible, Sendable {
@@ -9,18 +8,18 @@ public struct SummaryDecodeError: Error, CustomStringConvertible, Sendable {
 extension RunSummary {
     /// Decodes what `SummaryFile.render` wrote. The sections only the file carries (config, series,
     /// failures, SLO, distributions) may be missing, so a `--json` output also decodes; members of the
-    /// `--json` object may not. Off the hot path: Foundation's JSONSerialization does the parsing.
+    /// `--json` object may not. Off the hot path: `JSONValue.parse` reads the whole file at once.
     public init(summaryJSON bytes: [UInt8]) throws {
-        let parsed: Any
+        let parsed: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: Data(bytes))
+            parsed = try JSONValue.parse(bytes)
         } catch {
-            throw SummaryDecodeError(description: "not JSON: \(error.localizedDescription)")
+            throw SummaryDecodeError(description: "not JSON: \(error)")
         }
-        guard let dictionary = parsed as? [String: Any] else {
+        guard let members = parsed.objectValue else {
             throw SummaryDecodeError(description: "not a JSON object")
         }
-        let root = JSONFields(dictionary, path: "")
+        let root = JSONFields(members, path: "")
         var reader = SummaryReader(fields: root)
         try codeTarget(&reader)
         try codeSchedule(&reader)
@@ -28,7 +27,7 @@ extension RunSummary {
         try codeGenerator(&reader)
         // Files written before tags have none.
         if let tagObject = try root.optionalObject("tags") {
-            tags = try tagObject.keysInFileOrder(bytes, section: "tags").map { key in (key, try tagObject.string(key)) }
+            tags = try tagObject.keys.map { key in (key, try tagObject.string(key)) }
         }
         stages = try root.objects("stages").map { stage in
             // A closed loop's stages count workers, under their own names.
@@ -58,7 +57,7 @@ extension RunSummary {
             connectionCounters = [(LiveCounter.connectionsOpened.summaryKey!, opened), (LiveCounter.staleConnectionRetries.summaryKey!, staleRetries)]
         }
         warnings = try root.array("warnings").map { item in
-            guard let text = item as? String else { throw root.fail("warnings", "not a string") }
+            guard let text = item.stringValue else { throw root.fail("warnings", "not a string") }
             return text
         }
         startedAtUnixS = try root.optionalNumber("started_at_unix_s") ?? 0
@@ -82,7 +81,7 @@ extension RunSummary {
         ttftSentDistribution = try root.distribution("ttft_sent_distribution")
         itlDistribution = try root.distribution("itl_distribution")
         if let configObject = try root.optionalObject("config") {
-            config = try configObject.configEntries(orderedBy: bytes)
+            config = try configObject.configEntries()
         }
         if let environmentObject = try root.optionalObject("environment") {
             environment = RunEnvironment(hostName: try environmentObject.string("host_name"), cores: try environmentObject.integer("cores"),
@@ -139,180 +138,5 @@ extension PhaseSummary {
         self.init(name: name, startS: startS, endS: endS, startRate: startRate, endRate: endRate)
         var reader = SummaryReader(fields: phase)
         try code(&reader, llm: phase.has("ttft_ms"))
-    }
-}
-
-/// Typed, throwing access to one parsed JSON object; `path` names it in errors.
-struct JSONFields {
-    let dictionary: [String: Any]
-    let path: String
-
-    init(_ dictionary: [String: Any], path: String) {
-        self.dictionary = dictionary
-        self.path = path
-    }
-
-    var keys: [String] { Array(dictionary.keys) }
-    func has(_ key: String) -> Bool { dictionary[key] != nil }
-
-    func fail(_ key: String, _ what: String) -> SummaryDecodeError {
-        SummaryDecodeError(description: "\(path.isEmpty ? "" : path + ".")\(key): \(what)")
-    }
-
-    private func value(_ key: String) throws -> Any {
-        guard let value = dictionary[key] else { throw fail(key, "missing") }
-        return value
-    }
-
-    func string(_ key: String) throws -> String {
-        guard let text = try value(key) as? String else { throw fail(key, "not a string") }
-        return text
-    }
-
-    func bool(_ key: String) throws -> Bool {
-        let raw = try value(key)
-        guard JSONFields.isBoolean(raw), let flag = raw as? Bool else { throw fail(key, "not true or false") }
-        return flag
-    }
-
-    /// JSONSerialization gives numbers and booleans alike as NSNumber, and 0 and 1 cast to Bool;
-    /// only a boolean's NSNumber has the `c` (char) type.
-    static func isBoolean(_ raw: Any) -> Bool {
-        guard let number = raw as? NSNumber else { return raw is Bool }
-        return String(cString: number.objCType) == "c"
-    }
-
-    func optionalBool(_ key: String) throws -> Bool? {
-        has(key) ? try bool(key) : nil
-    }
-
-    /// A number; null (how the writer spells NaN and infinity) reads as NaN.
-    func number(_ key: String) throws -> Double {
-        let raw = try value(key)
-        if raw is NSNull { return .nan }
-        guard let number = JSONFields.double(raw) else { throw fail(key, "not a number") }
-        return number
-    }
-
-    /// Missing or null → nil.
-    func optionalNumber(_ key: String) throws -> Double? {
-        guard let raw = dictionary[key], !(raw is NSNull) else { return nil }
-        guard let number = JSONFields.double(raw) else { throw fail(key, "not a number") }
-        return number
-    }
-
-    func unsigned(_ key: String) throws -> UInt64 {
-        let raw = try value(key)
-        guard !JSONFields.isBoolean(raw), let number = raw as? NSNumber else { throw fail(key, "not a non-negative integer") }
-        switch String(cString: number.objCType) {
-        case "Q":
-            return number.uint64Value
-        case "d", "f":
-            let value = number.doubleValue
-            guard value >= 0, value < 0x1p64, value == value.rounded() else { throw fail(key, "not a non-negative integer") }
-            return UInt64(value)
-        default:
-            guard number.int64Value >= 0 else { throw fail(key, "not a non-negative integer") }
-            return UInt64(number.int64Value)
-        }
-    }
-
-    func integer(_ key: String) throws -> Int {
-        let value = try number(key)
-        guard value == value.rounded(), abs(value) < 0x1p53 else { throw fail(key, "not an integer") }
-        return Int(value)
-    }
-
-    static func double(_ raw: Any) -> Double? {
-        guard !isBoolean(raw), let number = raw as? NSNumber else { return nil }
-        return number.doubleValue
-    }
-
-    func object(_ key: String) throws -> JSONFields {
-        guard let inner = try value(key) as? [String: Any] else { throw fail(key, "not an object") }
-        return JSONFields(inner, path: path.isEmpty ? key : path + "." + key)
-    }
-
-    func optionalObject(_ key: String) throws -> JSONFields? {
-        guard let raw = dictionary[key], !(raw is NSNull) else { return nil }
-        return try object(key)
-    }
-
-    func array(_ key: String) throws -> [Any] {
-        guard let items = try value(key) as? [Any] else { throw fail(key, "not an array") }
-        return items
-    }
-
-    func objects(_ key: String) throws -> [JSONFields] {
-        try array(key).enumerated().map { index, item in
-            guard let inner = item as? [String: Any] else { throw fail("\(key)[\(index)]", "not an object") }
-            return JSONFields(inner, path: "\(path.isEmpty ? "" : path + ".")\(key)[\(index)]")
-        }
-    }
-
-    func optionalObjects(_ key: String) throws -> [JSONFields]? {
-        has(key) ? try objects(key) : nil
-    }
-
-    /// Count, minimum, every level of `Percentiles.levels`, max and mean; the `--json` output's
-    /// levels alone also decode (the others read 0).
-    func percentiles(_ key: String) throws -> Percentiles {
-        let object = try object(key)
-        var result = Percentiles()
-        result.count = try object.unsigned("count")
-        result.min = try object.optionalNumber("min") ?? 0
-        result.values = try JSONReport.levelKeys.map { try object.optionalNumber($0) ?? 0 }
-        result.max = try object.number("max")
-        result.mean = try object.number("mean")
-        return result
-    }
-
-    func tokens(_ key: String) throws -> TokenStats? {
-        guard let object = try optionalObject(key) else { return nil }
-        return TokenStats(mean: try object.number("mean"), min: try object.unsigned("min"), max: try object.unsigned("max"))
-    }
-
-    func distribution(_ key: String) throws -> [(percentile: Double, ms: Double)] {
-        guard has(key) else { return [] }
-        return try array(key).enumerated().map { index, item in
-            guard let pair = item as? [Any], pair.count == 2, let percentile = JSONFields.double(pair[0]),
-                  let ms = JSONFields.double(pair[1]) else { throw fail("\(key)[\(index)]", "not a [percentile, ms] pair") }
-            return (percentile, ms)
-        }
-    }
-
-    /// The `checks` of an `slo` object (the run's, or a stage's).
-    func sloChecks() throws -> [SLOCheckResult] {
-        try objects("checks").map { check in
-            SLOCheckResult(expression: try check.string("expression"), metric: try check.string("metric"),
-                           comparison: try check.string("comparison"), limit: try check.number("limit"),
-                           measured: try check.number("measured"), unit: try check.string("unit"), passed: try check.bool("passed"))
-        }
-    }
-
-    /// This object's keys in the order the file lists them. JSONSerialization forgets key order, so
-    /// it is read back from where each key first appears, as `"key":`, after `"section":` in the
-    /// text (a quote inside a string is escaped, so only keys match); keys not found there (a
-    /// hand-written file) follow in alphabetical order.
-    func keysInFileOrder(_ bytes: [UInt8], section name: String) -> [String] {
-        let text = String(decoding: bytes, as: UTF8.self)
-        let section = text.range(of: JSONWriter.quote(name) + ":").map { text[$0.upperBound...] } ?? text[text.endIndex...]
-        func position(_ key: String) -> String.Index {
-            section.range(of: JSONWriter.quote(key) + ":")?.lowerBound ?? text.endIndex
-        }
-        return keys.map { ($0, position($0)) }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
-    }
-
-    /// The config's entries in the order the file lists them.
-    func configEntries(orderedBy bytes: [UInt8]) throws -> [(key: String, value: String)] {
-        let ordered = keysInFileOrder(bytes, section: "config")
-        return try ordered.flatMap { key -> [(key: String, value: String)] in
-            if let value = dictionary[key] as? String { return [(key, value)] }
-            guard let values = dictionary[key] as? [Any] else { throw fail(key, "not a string or an array of strings") }
-            return try values.map { item in
-                guard let value = item as? String else { throw fail(key, "not a string or an array of strings") }
-                return (key, value)
-            }
-        }
     }
 }

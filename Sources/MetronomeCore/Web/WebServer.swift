@@ -1,5 +1,4 @@
 // `--web`: the live web view's HTTP server, on a thread of its own, bounded against any browser.
-import Foundation
 import Glibc
 import Synchronization
 
@@ -32,7 +31,7 @@ public final class WebServer: @unchecked Sendable {
     private var rateChanges = 0
     /// The HTML report once written, served at `/report`.
     private let reportHTML = Mutex<String?>(nil)
-    private var thread: Thread?
+    private var thread: BackgroundThread?
 
     private struct Client {
         var fd: Int32
@@ -63,10 +62,7 @@ public final class WebServer: @unchecked Sendable {
     public var wasAskedToStop: Bool { stopAsked.load(ordering: .relaxed) }
 
     public func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "metronome-web"
-        self.thread = thread
-        thread.start()
+        thread = BackgroundThread(name: "metronome-web") { [self] in loop() }
     }
 
     /// The run ended: the page shows "done" and links the report (a path relative to the working directory).
@@ -91,7 +87,7 @@ public final class WebServer: @unchecked Sendable {
 
     public func finish() {
         stopFlag.store(true, ordering: .relaxed)
-        while thread != nil && !(thread!.isFinished) { usleep(2_000) }
+        thread?.join()
         thread = nil
         closeDescriptor(listener.fd)
     }
@@ -304,16 +300,17 @@ public final class WebServer: @unchecked Sendable {
 
     private func rate(_ request: WebRequest) -> (Int, String, String) {
         guard let commands else { return (409, "Conflict", "{\"ok\":false,\"error\":\"no run to control\"}") }
-        let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
-        guard let object else { return (400, "Bad Request", Self.failure("the body must be a JSON object like {\"rate\": 50, \"ramp_s\": 10}")) }
-        guard let rate = Self.number(object["rate"]), rate.isFinite, rate >= 0, rate <= Self.maxRateValue else {
+        guard let object = try? JSONValue.parse(request.body), let members = object.objectValue else {
+            return (400, "Bad Request", Self.failure("the body must be a JSON object like {\"rate\": 50, \"ramp_s\": 10}"))
+        }
+        guard let rate = object["rate"]?.doubleValue, rate.isFinite, rate >= 0, rate <= Self.maxRateValue else {
             return (400, "Bad Request", Self.failure("\"rate\" must be a number from 0 to \(Int(Self.maxRateValue)) (requests/s)"))
         }
-        let rampS = object["ramp_s"] == nil ? 0 : Self.number(object["ramp_s"])
+        let rampS = object["ramp_s"] == nil ? 0 : object["ramp_s"]?.doubleValue
         guard let rampS, rampS.isFinite, rampS >= 0, rampS <= Self.maxRampSeconds else {
             return (400, "Bad Request", Self.failure("\"ramp_s\" must be a number of seconds from 0 to \(Int(Self.maxRampSeconds))"))
         }
-        if let unknown = object.keys.first(where: { $0 != "rate" && $0 != "ramp_s" }) {
+        if let unknown = members.first(where: { $0.key != "rate" && $0.key != "ramp_s" })?.key {
             return (400, "Bad Request", Self.failure("unknown field \"\(unknown)\" (give rate and ramp_s)"))
         }
         if closedLoop { return (409, "Conflict", Self.failure("a closed loop's workers set the rate (--concurrency); only /stop applies")) }
@@ -339,13 +336,6 @@ public final class WebServer: @unchecked Sendable {
     }
 
     private static func failure(_ message: String) -> String { "{\"ok\":false,\"error\":\(JSONWriter.quote(message))}" }
-
-    /// A JSON number: Foundation's JSONSerialization gives booleans as numbers too, so the value is
-    /// decoded on its own, where `true` is not a Double.
-    private static func number(_ value: Any?) -> Double? {
-        guard let value, let data = try? JSONSerialization.data(withJSONObject: [value]) else { return nil }
-        return (try? JSONDecoder().decode([Double].self, from: data))?.first
-    }
 
     /// Compares without stopping at the first difference (a token's prefix cannot be timed out).
     static func sameBytes(_ a: String, _ b: String) -> Bool {

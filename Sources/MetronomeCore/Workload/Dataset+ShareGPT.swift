@@ -1,5 +1,4 @@
 // ShareGPT JSON (vLLM's benchmark dataset): the first human turn is the prompt, the answer's length the output length.
-import Foundation // JSONSerialization, at setup only
 
 extension Dataset {
     /// The top-level array is cut into its elements by one byte scan (strings and nesting tracked),
@@ -79,16 +78,16 @@ extension Dataset {
     /// `role`/`content` turns, `user`/`assistant`). The answer after the first human turn sets the
     /// row's output length by `TokenEstimate`, as vLLM sets it from the tokenised answer.
     mutating func readConversation(_ element: ArraySlice<UInt8>, line: Int) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(element)) else {
+        guard let object = try? JSONValue.parse(element) else {
             badRows.append((line, String(validating: element, as: UTF8.self) == nil ? "not valid UTF-8" : "not JSON"))
             return
         }
-        guard let fields = object as? [String: Any], let turns = (fields["conversations"] ?? fields["messages"]) as? [[String: Any]] else {
+        guard let turns = (object["conversations"] ?? object["messages"])?.arrayValue, turns.allSatisfy({ $0.objectValue != nil }) else {
             badRows.append((line, "no \"conversations\" array"))
             return
         }
-        func speaker(_ turn: [String: Any]) -> String? { ((turn["from"] ?? turn["role"]) as? String)?.lowercased() }
-        func text(_ turn: [String: Any]) -> String? { (turn["value"] ?? turn["content"]) as? String }
+        func speaker(_ turn: JSONValue) -> String? { (turn["from"] ?? turn["role"])?.stringValue?.lowercased() }
+        func text(_ turn: JSONValue) -> String? { (turn["value"] ?? turn["content"])?.stringValue }
         guard let first = turns.firstIndex(where: { ["human", "user"].contains(speaker($0) ?? "") }),
               let prompt = text(turns[first]), !prompt.isEmpty else {
             badRows.append((line, "no human turn with text"))

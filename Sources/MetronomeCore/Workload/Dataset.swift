@@ -1,5 +1,4 @@
 // A dataset of prompts read at setup: plain text, JSONL or ShareGPT JSON, with bad rows counted by line.
-import Foundation // JSONSerialization, at setup only; never on the hot path
 
 public enum DatasetFormat: String, Sendable, CaseIterable {
     case auto, text, jsonl, sharegpt
@@ -10,11 +9,11 @@ public enum DatasetOrder: String, Sendable, CaseIterable {
 }
 
 /// One prompt of a dataset, as written.
-public struct DatasetRow: @unchecked Sendable {
-    public enum Content {
+public struct DatasetRow: Sendable {
+    public enum Content: Sendable {
         case prompt(String)
-        /// Chat messages as given (JSON objects, each with at least `role`).
-        case messages([[String: Any]])
+        /// Chat messages as given (JSON objects, each with at least a string `role`).
+        case messages([JSONValue])
     }
     public var content: Content
     /// The row's own output length (`max_tokens`/`output_tokens`, or ShareGPT's estimated answer length).
@@ -23,7 +22,7 @@ public struct DatasetRow: @unchecked Sendable {
     public var line: Int
 }
 
-public struct Dataset: @unchecked Sendable {
+public struct Dataset: Sendable {
     public var format: DatasetFormat
     public var rows: [DatasetRow] = []
     /// Skipped rows: (line, why), in file order.
@@ -73,8 +72,8 @@ public struct Dataset: @unchecked Sendable {
         if bytes[first] == UInt8(ascii: "[") { return .sharegpt }
         guard bytes[first] == UInt8(ascii: "{") else { return .text }
         let end = bytes[first...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
-        let object = try? JSONSerialization.jsonObject(with: Data(bytes[first..<end]))
-        return object is [String: Any] ? .jsonl : .text
+        let object = try? JSONValue.parse(bytes[first..<end])
+        return object?.objectValue != nil ? .jsonl : .text
     }
 
     static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
@@ -107,15 +106,15 @@ public struct Dataset: @unchecked Sendable {
     mutating func readJSONLines(_ bytes: ArraySlice<UInt8>) {
         Dataset.forEachLine(bytes) { line, number in
             guard line.contains(where: { !Dataset.isSpace($0) }) else { return }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) else {
+            guard let object = try? JSONValue.parse(line) else {
                 badRows.append((number, String(validating: line, as: UTF8.self) == nil ? "not valid UTF-8" : "not JSON"))
                 return
             }
-            guard let fields = object as? [String: Any] else {
+            guard object.objectValue != nil else {
                 badRows.append((number, "not a JSON object"))
                 return
             }
-            switch Dataset.row(fields, line: number) {
+            switch Dataset.row(object, line: number) {
             case .success(let row): rows.append(row)
             case .failure(let bad): badRows.append((number, bad.reason))
             }
@@ -126,21 +125,21 @@ public struct Dataset: @unchecked Sendable {
 
     /// A JSONL object: `prompt` (a non-empty string) or `messages` (an array of objects with `role`),
     /// with an optional positive whole `max_tokens` or `output_tokens`.
-    static func row(_ fields: [String: Any], line: Int) -> Result<DatasetRow, BadRow> {
+    static func row(_ object: JSONValue, line: Int) -> Result<DatasetRow, BadRow> {
         var maxTokens: Int?
-        for key in ["max_tokens", "output_tokens"] where fields[key] != nil {
-            guard let value = fields[key] as? NSNumber, !JSONFields.isBoolean(value), value.doubleValue >= 1,
-                  value.doubleValue <= 10_000_000, value.doubleValue == value.doubleValue.rounded() else {
+        for key in ["max_tokens", "output_tokens"] {
+            guard let field = object[key] else { continue }
+            guard let value = field.doubleValue, value >= 1, value <= 10_000_000, value == value.rounded() else {
                 return .failure(BadRow(reason: "\(key) must be a whole number from 1 to 10000000"))
             }
-            maxTokens = value.intValue
+            maxTokens = Int(value)
         }
-        if let prompt = fields["prompt"] {
-            guard let text = prompt as? String, !text.isEmpty else { return .failure(BadRow(reason: "\"prompt\" must be a non-empty string")) }
+        if let prompt = object["prompt"] {
+            guard let text = prompt.stringValue, !text.isEmpty else { return .failure(BadRow(reason: "\"prompt\" must be a non-empty string")) }
             return .success(DatasetRow(content: .prompt(text), maxTokens: maxTokens, line: line))
         }
-        if let messages = fields["messages"] {
-            guard let list = messages as? [[String: Any]], !list.isEmpty, list.allSatisfy({ $0["role"] is String }) else {
+        if let messages = object["messages"] {
+            guard let list = messages.arrayValue, !list.isEmpty, list.allSatisfy({ $0["role"]?.stringValue != nil }) else {
                 return .failure(BadRow(reason: "\"messages\" must be a non-empty array of objects with a \"role\""))
             }
             return .success(DatasetRow(content: .messages(list), maxTokens: maxTokens, line: line))

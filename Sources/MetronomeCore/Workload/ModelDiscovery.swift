@@ -1,6 +1,5 @@
 // Asks the server which model it serves (`GET /v1/models`), once at start, as vLLM's clients do.
 import CLinux
-import Foundation
 import Glibc
 
 public struct ModelDiscoveryError: Error, CustomStringConvertible {
@@ -25,8 +24,9 @@ public enum ModelDiscovery {
         guard status == 200 else {
             throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) answered HTTP \(status)\(hint)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let data = object["data"] as? [[String: Any]], let id = data.first?["id"] as? String, !id.isEmpty else {
+        guard let object = try? JSONValue.parse(body), object.objectValue != nil,
+              let data = object["data"]?.arrayValue, data.allSatisfy({ $0.objectValue != nil }),
+              let id = data.first?["id"]?.stringValue, !id.isEmpty else {
             throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) did not list a model id\(hint)")
         }
         return id

@@ -1,5 +1,4 @@
 // Every OpenAI request body of a run, prepared before it starts: dataset rows, synthetic prompts, prefixes.
-import Foundation // JSONSerialization for a dataset's messages, at setup only
 
 /// The bodies in send order (request k sends body k mod count), with what each asks for.
 public struct PromptSet {
@@ -99,7 +98,7 @@ public struct PromptSet {
                 set.bodies.append(OpenAIRequestBody.make(settings, chat: chat))
                 set.promptTokens.append(leadTokens + TokenEstimate.tokens(text))
             case .messages(let messages):
-                let (json, tokens) = try messagesJSON(messages, lead: lead)
+                let (json, tokens) = messagesJSON(messages, lead: lead)
                 set.bodies.append(OpenAIRequestBody.make(settings, messagesJSON: json))
                 set.promptTokens.append(leadTokens + tokens)
             }
@@ -118,24 +117,24 @@ public struct PromptSet {
     }
 
     /// The messages with `lead` (prefix and request number) put in front of the first string
-    /// `content`; a conversation with none gets a first system message holding the lead.
-    static func messagesJSON(_ messages: [[String: Any]], lead: String) throws -> (String, Int) {
+    /// `content`; a conversation with none gets a first system message holding the lead. Written
+    /// with sorted keys, so a row's messages make the same bytes however the file ordered them.
+    static func messagesJSON(_ messages: [JSONValue], lead: String) -> (String, Int) {
         var list = messages
         var tokens = 0
         for message in list {
-            if let text = message["content"] as? String { tokens += TokenEstimate.tokens(text) }
-            else if let parts = message["content"] as? [[String: Any]] {
-                for part in parts { if let text = part["text"] as? String { tokens += TokenEstimate.tokens(text) } }
+            if let text = message["content"]?.stringValue { tokens += TokenEstimate.tokens(text) }
+            else if let parts = message["content"]?.arrayValue, parts.allSatisfy({ $0.objectValue != nil }) {
+                for part in parts { if let text = part["text"]?.stringValue { tokens += TokenEstimate.tokens(text) } }
             }
         }
         if !lead.isEmpty {
-            if let first = list.firstIndex(where: { $0["content"] is String }) {
-                list[first]["content"] = lead + (list[first]["content"] as! String)
+            if let first = list.firstIndex(where: { $0["content"]?.stringValue != nil }) {
+                list[first].set("content", .string(lead + list[first]["content"]!.stringValue!))
             } else {
-                list.insert(["role": "system", "content": lead], at: 0)
+                list.insert(.object([("role", .string("system")), ("content", .string(lead))]), at: 0)
             }
         }
-        let data = try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .withoutEscapingSlashes])
-        return (String(decoding: data, as: UTF8.self), tokens)
+        return (JSONValue.array(list).jsonText(sortedKeys: true), tokens)
     }
 }
