@@ -72,9 +72,6 @@ struct JSONFields {
         return Int(value)
     }
 
-    /// A number's value; nil for anything else (null, true and false included).
-    static func double(_ raw: JSONValue) -> Double? { raw.doubleValue }
-
     func object(_ key: String) throws -> JSONFields {
         guard let inner = try value(key).objectValue else { throw fail(key, "not an object") }
         return JSONFields(inner, path: path.isEmpty ? key : path + "." + key)

@@ -68,6 +68,12 @@ extension JSONValue {
 
     public var objectValue: [(key: String, value: JSONValue)]? { if case .object(let members) = self { members } else { nil } }
 
+    /// An array whose every item is an object (a list of records: chat turns, models); nil otherwise.
+    public var objectsValue: [JSONValue]? {
+        guard let items = arrayValue, items.allSatisfy({ $0.objectValue != nil }) else { return nil }
+        return items
+    }
+
     /// Sets an object's member (in place when the key exists, else appended); no effect on other values.
     public mutating func set(_ key: String, _ value: JSONValue) {
         guard case .object(var members) = self else { return }

@@ -197,7 +197,7 @@ struct SummaryReader: SummaryCoder {
     func numbers(_ key: String, _ value: inout [Double], decimals: Int, optional: Bool) throws {
         if optional && !fields.has(key) { return }
         value = try fields.array(key).enumerated().map { index, item in
-            guard let number = JSONFields.double(item) else { throw fields.fail("\(key)[\(index)]", "not a number") }
+            guard let number = item.doubleValue else { throw fields.fail("\(key)[\(index)]", "not a number") }
             return number
         }
     }

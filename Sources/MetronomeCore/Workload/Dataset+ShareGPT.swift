@@ -82,7 +82,7 @@ extension Dataset {
             badRows.append((line, String(validating: element, as: UTF8.self) == nil ? "not valid UTF-8" : "not JSON"))
             return
         }
-        guard let turns = (object["conversations"] ?? object["messages"])?.arrayValue, turns.allSatisfy({ $0.objectValue != nil }) else {
+        guard let turns = (object["conversations"] ?? object["messages"])?.objectsValue else {
             badRows.append((line, "no \"conversations\" array"))
             return
         }

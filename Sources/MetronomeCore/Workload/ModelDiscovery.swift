@@ -25,7 +25,7 @@ public enum ModelDiscovery {
             throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) answered HTTP \(status)\(hint)")
         }
         guard let object = try? JSONValue.parse(body), object.objectValue != nil,
-              let data = object["data"]?.arrayValue, data.allSatisfy({ $0.objectValue != nil }),
+              let data = object["data"]?.objectsValue,
               let id = data.first?["id"]?.stringValue, !id.isEmpty else {
             throw ModelDiscoveryError(message: "GET \(endpoint) (\(address)) did not list a model id\(hint)")
         }

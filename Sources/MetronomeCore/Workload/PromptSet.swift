@@ -124,7 +124,7 @@ public struct PromptSet {
         var tokens = 0
         for message in list {
             if let text = message["content"]?.stringValue { tokens += TokenEstimate.tokens(text) }
-            else if let parts = message["content"]?.arrayValue, parts.allSatisfy({ $0.objectValue != nil }) {
+            else if let parts = message["content"]?.objectsValue {
                 for part in parts { if let text = part["text"]?.stringValue { tokens += TokenEstimate.tokens(text) } }
             }
         }
