@@ -1,4 +1,5 @@
 // A raw epoll client for timing tests: many streams, each token event's arrival minus its model time.
+import CLinux
 import Foundation
 import Glibc
 import MetronomeCore
@@ -10,7 +11,7 @@ import MetronomeCore
 /// loopback and the server's parse as well as its timer lateness: what a load generator sees.
 ///
 /// Arrival is the kernel's receive timestamp of the newest byte each read returns
-/// (SO_TIMESTAMPING, software RX), so a client thread that runs late, on a machine shared with
+/// (SO_TIMESTAMPNS, read and converted as the engine's held reads are), so a client thread that runs late, on a machine shared with
 /// other work, does not count against the server. A read holding several events stamps them all
 /// with its newest byte's time: errors can be over-stated, never under-stated.
 struct StreamProbe {
@@ -63,7 +64,7 @@ struct StreamProbe {
             let fd = dup(client.fd)
             fds.append(fd)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            enableReceiveTimestamps(fd)
+            _ = clinux_enable_receive_stamps(fd)
             try poller.add(fd, events: Poller.readEvents, token: UInt64(index))
         }
         let request = Array(post("/v1/chat/completions", chatBody(maxTokens: maxTokens, stream: true)).utf8)
@@ -84,11 +85,8 @@ struct StreamProbe {
         var errors: [Int64] = []
         errors.reserveCapacity(streams * maxTokens)
 
-        let control = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
-        defer { control.deallocate() }
         var kernelStamped = 0
         var clientStamped = 0
-        let realtimeOffsetNs = realtimeNs() &- monotonicNs()
         let cpuStart = threadCPUNs()
         let startNs = monotonicNs() + 2_000_000
         let deadlineNs = startNs + timeoutNs
@@ -118,9 +116,11 @@ struct StreamProbe {
                 var atNs: UInt64 = 0
                 while true {   // a second read is rare (> 64 KB ready); it only makes the stamp later
                     let room = min(64 * 1024, batchCapacity - used - kept - total)
-                    let (n, kernelNs) = receiveStamped(fds[index], batch + used + kept + total, room, control: control)
-                    if n <= 0 { break }
-                    atNs = kernelNs.map { $0 &- realtimeOffsetNs } ?? monotonicNs()
+                    var stampNs: Int64 = 0
+                    guard case .bytes(let n) = readSomeStamped(fds[index], batch + used + kept + total, room, stampNs: &stampNs)
+                    else { break }
+                    let kernelNs = monotonicNs(ofReceiveStamp: stampNs)
+                    atNs = kernelNs ?? monotonicNs()
                     if kernelNs != nil { kernelStamped += 1 } else { clientStamped += 1 }
                     total += n
                     if n < room { break }
@@ -229,51 +229,5 @@ struct ContentionMeter {
                       + "stolen by the hypervisor: %.0f ms",
                       Double(now.server &- start.server) / 1e6, Double(now.client &- start.client) / 1e6,
                       Double(now.stolen &- start.stolen) / 1e6)
-    }
-}
-
-/// Linux ABI constants that Glibc's Swift overlay does not export (asm-generic/socket.h,
-/// linux/net_tstamp.h): SO_TIMESTAMPING (= SCM_TIMESTAMPING) and the software RX flags.
-private let soTimestamping: Int32 = 37
-private let timestampingRxSoftware: Int32 = 1 << 3 | 1 << 4
-
-func enableReceiveTimestamps(_ fd: Int32) {
-    var flags = timestampingRxSoftware
-    _ = setsockopt(fd, SOL_SOCKET, soTimestamping, &flags, socklen_t(MemoryLayout<Int32>.size))
-}
-
-func realtimeNs() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-/// recvmsg, returning the bytes read and the kernel's CLOCK_REALTIME receive stamp if one came.
-func receiveStamped(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, control: UnsafeMutableRawPointer) -> (Int, UInt64?) {
-    var vector = iovec(iov_base: buffer, iov_len: count)
-    return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-        var message = msghdr()
-        message.msg_iov = vectorPointer
-        message.msg_iovlen = 1
-        message.msg_control = control
-        message.msg_controllen = 256
-        let n = recvmsg(fd, &message, 0)
-        guard n > 0 else { return (n, nil) }
-        // struct cmsghdr { size_t len; int level; int type; } then data at 8-byte alignment;
-        // SCM_TIMESTAMPING's data is three timespecs, the first the software stamp.
-        var offset = 0
-        while offset + 16 <= Int(message.msg_controllen) {
-            let length = control.load(fromByteOffset: offset, as: Int.self)
-            let level = control.load(fromByteOffset: offset + 8, as: Int32.self)
-            let type = control.load(fromByteOffset: offset + 12, as: Int32.self)
-            if level == SOL_SOCKET && type == soTimestamping && length >= 32 {
-                let seconds = control.load(fromByteOffset: offset + 16, as: Int.self)
-                let nanoseconds = control.load(fromByteOffset: offset + 24, as: Int.self)
-                if seconds > 0 { return (n, UInt64(seconds) * 1_000_000_000 + UInt64(nanoseconds)) }
-            }
-            guard length > 0 else { break }
-            offset += (length + 7) & ~7
-        }
-        return (n, nil)
     }
 }
