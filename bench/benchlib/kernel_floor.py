@@ -30,12 +30,12 @@ def burst_of(requests: int, wakeups: int) -> float:
 
 
 def floor_cpu_per_10k(binary: Path, url: str, *, rate: int, seconds: int, burst: float, cpu: int | None,
-                      log_dir: Path, name: str) -> tuple[float, str]:
-    """(user + system seconds per 10,000 answered, by wait4 as for the tools, command)."""
+                      log_dir: Path, name: str) -> tuple[float, str, str]:
+    """(user + system seconds per 10,000 answered, by wait4 as for the tools; command; its output file)."""
     address = urlsplit(url)
     argv = pinned([str(binary), address.hostname, str(address.port), str(rate), str(seconds), f"{burst:g}"], cpu)
     done = run_measured(argv, timeout_sec=seconds + 30, log_dir=log_dir, name=name)
     found = re.search(r"(\d+) answered", done.stdout)
     if done.returncode != 0 or not found or int(found.group(1)) == 0:
         raise BenchError(f"kernel floor failed (exit {done.returncode}): {done.command}\n{done.stdout}{done.stderr[-1500:]}")
-    return done.cpu_s * 10_000 / int(found.group(1)), done.command
+    return done.cpu_s * 10_000 / int(found.group(1)), done.command, str(log_dir / f"{name}.stdout")

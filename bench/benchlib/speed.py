@@ -72,17 +72,15 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
     # The floor reads one answer per readiness event, as nginx's one-segment `return 200` gives.
     floor, no_floor = build_floor(ctx.repo, ctx.raw) if ctx.nginx else \
         (None, "the kernel floor needs nginx (one segment per answer)")
-    floors: dict[tuple[str, int], list[float]] = {}
+    # (tool, rate) -> each floor run's (CPU s / 10k, command, output file), shown in the tool's row.
+    floors: dict[tuple[str, int], list[tuple[float, str, str]]] = {}
 
     def floor_beside(tool: str, rate: int, attempt: int, run: Measured) -> None:
         """The floor at the rate and wake-ups per request `run` had, right after it."""
-        if floor is None:
-            return
-        burst = burst_of(run.requests, run.voluntary_switches)
-        cost, command = floor_cpu_per_10k(floor, server.url, rate=rate, seconds=sp.run_sec, burst=burst,
-                                          cpu=ctx.gen_cpu, log_dir=ctx.raw, name=f"s4_floor_{tool}_{rate}_{attempt}")
-        floors.setdefault((tool, rate), []).append(cost)
-        run.extra["floor_command"] = command
+        if floor is not None:
+            floors.setdefault((tool, rate), []).append(floor_cpu_per_10k(
+                floor, server.url, rate=rate, seconds=sp.run_sec, burst=burst_of(run.requests, run.voluntary_switches),
+                cpu=ctx.gen_cpu, log_dir=ctx.raw, name=f"s4_floor_{tool}_{rate}_{attempt}"))
 
     try:
         runs: dict[int, list[Measured]] = {rate: [] for rate in sp.rates}
@@ -103,28 +101,36 @@ def cpu_table(ctx: Context, sp: SpeedParams) -> Table:
                                     duration_sec=sp.run_sec, cpu=ctx.gen_cpu, log_dir=ctx.raw, name=f"s4_wrk_{attempt}"))
         median = lambda values: statistics.median(v for v in values if v is not None) \
             if any(v is not None for v in values) else None
+
+        def floor_of(tool: str, rate: int) -> tuple[float | None, list[str], list[str]]:
+            """The median floor beside a tool's rows, with the commands and outputs of its runs."""
+            found = floors.get((tool, rate), [])
+            return median([f[0] for f in found]), [f[1] for f in found], [f[2] for f in found]
+
         for rate in sp.rates:
             ms = runs[rate]
+            floor_cost, floor_commands, floor_raws = floor_of("metronome", rate)
             per_10k = [m.cpu_s_per_10k() for m in ms]
             theirs = median([m.cpu_s_per_10k() for m in wrk2_runs[rate]]) if wrk2_runs[rate] else None
             ours = median(per_10k)
             table.add(Row(f"Metronome → {server.name} @ {rate:,}", {
                 "vs_wrk2": ours / theirs if ours is not None and theirs else None,
-                "wakeups": median([_wakeups(m) for m in ms]), "floor": median(floors.get(("metronome", rate), [])),
+                "wakeups": median([_wakeups(m) for m in ms]), "floor": floor_cost,
                 "rate": rate, "rps": median([m.rps for m in ms]), "cpu_per_10k": median(per_10k),
                 "lag_p99": median([m.send_lag_ms["p99"] for m in ms]),
                 "connections": median([m.extra["connections_opened"] for m in ms]),
                 "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in ms])},
-                [m.command for m in ms], [m.raw for m in ms],
+                [m.command for m in ms] + floor_commands, [m.raw for m in ms] + floor_raws,
                 note="runs: " + ", ".join(f"{v:.3f}" for v in per_10k if v is not None) if len(ms) > 1 else ""))
             if wrk2_runs[rate]:
                 w2 = wrk2_runs[rate]
+                floor_cost, floor_commands, floor_raws = floor_of("wrk2", rate)
                 table.add(Row(f"wrk2 -t1 -c{sp.wrk_connections} -R{rate} → {server.name}", {
                     "rate": rate, "rps": median([m.rps for m in w2]), "cpu_per_10k": median([m.cpu_s_per_10k() for m in w2]),
                     "connections": sp.wrk_connections, "wakeups": median([_wakeups(m) for m in w2]),
-                    "floor": median(floors.get(("wrk2", rate), [])),
+                    "floor": floor_cost,
                     "waited_ms": median([m.run_delay_s * 1000 if m.run_delay_s is not None else None for m in w2])},
-                    [m.command for m in w2], [m.raw for m in w2],
+                    [m.command for m in w2] + floor_commands, [m.raw for m in w2] + floor_raws,
                     note="open loop at the same rate; runs: " +
                          ", ".join(f"{m.cpu_s_per_10k():.3f}" for m in w2 if m.cpu_s_per_10k() is not None)))
         if floor is None:
