@@ -87,6 +87,30 @@ final class ModelDiscoveryTests: XCTestCase {
         XCTAssertEqual(try discover(server, timeoutNs: 5_000_000_000), "m-1")
     }
 
+    /// Bodies a broken or hostile server may send with a 200: each ends in the one clear error, never
+    /// a crash (a nesting bomb within the 1 MiB cap, invalid UTF-8) or a wrong model name.
+    func testAnswersWithoutAModelIdAreRefusedWithTheSameMessage() throws {
+        let bodies: [(String, [UInt8])] = [
+            ("nesting bomb", Array(repeating: UInt8(ascii: "["), count: 200_000)),
+            ("not an object", Array(#"[{"id":"m-1"}]"#.utf8)),
+            ("data not objects", Array(#"{"data":["m-1"]}"#.utf8)),
+            ("id not a string", Array(#"{"data":[{"id":true}]}"#.utf8)),
+            ("empty id", Array(#"{"data":[{"id":""}]}"#.utf8)),
+            ("invalid UTF-8", Array(#"{"data":[{"id":""#.utf8) + [0xFF, 0xFE] + Array(#""}]}"#.utf8)),
+            ("truncated", Array(#"{"data":[{"id":"m-1"}"#.utf8)),
+        ]
+        for (name, body) in bodies {
+            let server = try DiscoveryServer { fd, server in
+                DiscoveryServer.readHead(fd)
+                _ = server.send(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            }
+            defer { server.shutdown() }
+            XCTAssertThrowsError(try discover(server, timeoutNs: 5_000_000_000), name) { error in
+                XCTAssertTrue("\(error)".contains("did not list a model id"), "\(name): \(error)")
+            }
+        }
+    }
+
     /// A server that trickles its answer a byte every 100 ms never lets a per-read timeout fire; the
     /// one deadline over the whole exchange must end discovery at --connect-timeout (1 s here).
     func testTricklingServerIsCutOffAtTheOverallDeadline() throws {
